@@ -1,0 +1,79 @@
+#include "tools/flags.h"
+
+#include <charconv>
+
+namespace traceledger::tools {
+
+Result<Flags> Flags::Parse(const std::vector<std::string>& args,
+                           const std::set<std::string>& value_flags,
+                           const std::set<std::string>& bool_flags) {
+  Flags flags;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "-h" || arg == "--help") {
+      flags.present_.insert("help");
+      continue;
+    }
+    if (arg.size() < 3 || arg.rfind("--", 0) != 0) {
+      flags.positional_.push_back(arg);
+      continue;
+    }
+    std::string name = arg.substr(2);
+    std::optional<std::string> inline_value;
+    if (const size_t eq = name.find('='); eq != std::string::npos) {
+      inline_value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    if (bool_flags.count(name) > 0) {
+      if (inline_value.has_value()) {
+        return Status::InvalidArgument("flag --" + name + " takes no value");
+      }
+      flags.present_.insert(name);
+      continue;
+    }
+    if (value_flags.count(name) == 0) return Status::InvalidArgument("unknown flag --" + name);
+    if (!inline_value.has_value()) {
+      if (i + 1 >= args.size()) return Status::InvalidArgument("flag --" + name + " needs a value");
+      inline_value = args[++i];
+    }
+    flags.present_.insert(name);
+    flags.values_[name] = *inline_value;
+  }
+  return flags;
+}
+
+bool Flags::Has(const std::string& name) const { return present_.count(name) > 0; }
+
+std::optional<std::string> Flags::Get(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<std::string> Flags::Require(const std::string& name) const {
+  auto value = Get(name);
+  if (!value.has_value() || value->empty()) {
+    return Status::InvalidArgument("missing required flag --" + name);
+  }
+  return *value;
+}
+
+Result<std::optional<uint64_t>> Flags::GetUint(const std::string& name) const {
+  auto value = Get(name);
+  if (!value.has_value()) return std::optional<uint64_t>();
+  uint64_t parsed = 0;
+  auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), parsed);
+  if (value->empty() || ec != std::errc() || end != value->data() + value->size()) {
+    return Status::InvalidArgument("flag --" + name + ": \"" + *value +
+                                   "\" is not a non-negative integer");
+  }
+  return std::optional<uint64_t>(parsed);
+}
+
+Result<uint64_t> Flags::RequireUint(const std::string& name) const {
+  TL_ASSIGN_OR_RETURN(std::optional<uint64_t> value, GetUint(name));
+  if (!value.has_value()) return Status::InvalidArgument("missing required flag --" + name);
+  return *value;
+}
+
+}  // namespace traceledger::tools

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The full test suite, as CI runs it on a fresh machine (README: "Run the tests").
+#  1. installs the Debian packages it needs (tools/scripts/install_deps.sh);
+#  2. builds everything with -Wall -Wextra -Werror (preset "ci") and runs every ctest test:
+#     unit, integration (crash/kill tests, the independent verifier, the real Kafka broker);
+#  3. builds the unit tests with AddressSanitizer + UndefinedBehaviorSanitizer (preset "asan")
+#     and runs them.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+start=$(date +%s)
+bash tools/scripts/install_deps.sh
+
+# Optional extra: the official EPCIS examples, when a ../shared checkout is beside the repo.
+if [ -d ../shared/conformance/epcis ]; then
+  TL_EPCIS_CONFORMANCE_DIR=$(cd ../shared/conformance/epcis && pwd)
+  export TL_EPCIS_CONFORMANCE_DIR
+fi
+
+jobs=$(nproc)
+echo "== build (ci: RelWithDebInfo, -Werror)"
+bash tools/scripts/build.sh ci
+echo "== tests (ci)"
+ctest --preset ci -j "$jobs"
+
+echo "== build (asan: AddressSanitizer + UBSan, unit tests)"
+bash tools/scripts/build.sh asan
+echo "== unit tests under ASan/UBSan"
+ctest --preset asan -j "$jobs"
+
+echo "== all tests passed in $(( $(date +%s) - start )) s"

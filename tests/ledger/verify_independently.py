@@ -24,9 +24,21 @@ class Failure(Exception):
     pass
 
 
+def b64decode_canonical(text, what):
+    """Standard base64 that must be the one canonical encoding of its bytes: Python (like Go)
+    would otherwise accept non-zero unused trailing bits, so two texts would decode alike."""
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except Exception as e:  # noqa: BLE001 - any decoding error is a verification failure
+        raise Failure(f"{what} is not base64: {e}")
+    if base64.b64encode(raw).decode() != text:
+        raise Failure(f"{what} is not canonical base64")
+    return raw
+
+
 def parse_vkey(text):
     name, key_id_hex, key_b64 = text.strip().split("+", 2)
-    raw = base64.b64decode(key_b64, validate=True)
+    raw = b64decode_canonical(key_b64, "verifier key")
     if len(raw) != 33 or raw[0] != 0x01:
         raise Failure("verifier key is not Ed25519")
     computed = hashlib.sha256(name.encode() + b"\n" + raw).digest()[:4]
@@ -52,10 +64,7 @@ def open_note(note, vkey):
         if not line.startswith(EM_DASH):
             raise Failure(f"bad signature line {line!r}")
         signer, sig_b64 = line[len(EM_DASH) :].split(" ", 1)
-        try:
-            sig = base64.b64decode(sig_b64, validate=True)
-        except Exception as e:  # noqa: BLE001 - any decoding error is a verification failure
-            raise Failure(f"signature is not base64: {e}")
+        sig = b64decode_canonical(sig_b64, "signature")
         if signer != name or sig[:4] != key_id:
             continue  # C2SP: ignore signatures by unknown keys
         try:
@@ -77,7 +86,7 @@ def parse_checkpoint(text, origin):
     size = lines[1]
     if not size.isdigit() or (len(size) > 1 and size[0] == "0"):
         raise Failure(f"bad tree size {size!r}")
-    root = base64.b64decode(lines[2], validate=True)
+    root = b64decode_canonical(lines[2], "root hash")
     if len(root) != 32:
         raise Failure("root hash is not 32 bytes")
     return int(size), root

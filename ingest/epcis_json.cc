@@ -117,6 +117,20 @@ class EpcisMapper {
     }
   }
 
+  // An array of objects: checks the shapes, adds one element per item and lets `parse_item`
+  // fill it from the item's keys.
+  template <typename Item, typename ParseItem>
+  Status ObjectList(const Json& value, const std::string& path, pb::RepeatedPtrField<Item>* out,
+                    ParseItem parse_item) const {
+    if (!value.is_array()) return Error(path, "want an array");
+    for (size_t i = 0; i < value.size(); ++i) {
+      const std::string item_path = Child(path, i);
+      TL_RETURN_IF_ERROR(Object(value[i], item_path));
+      TL_RETURN_IF_ERROR(parse_item(value[i], item_path, out->Add()));
+    }
+    return Status::Ok();
+  }
+
   Status Extension(const std::string& key, const Json& value, const std::string& path,
                    pb::Struct* extensions) const {
     return ToValue(value, Child(path, key), 1, &(*extensions->mutable_fields())[key]);
@@ -175,12 +189,9 @@ class EpcisMapper {
 
   Status BizTransactionList(const Json& value, const std::string& path,
                             pb::RepeatedPtrField<v1::BizTransaction>* out) const {
-    if (!value.is_array()) return Error(path, "want an array");
-    for (size_t i = 0; i < value.size(); ++i) {
-      const std::string item_path = Child(path, i);
-      const Json& item = value[i];
-      TL_RETURN_IF_ERROR(Object(item, item_path));
-      v1::BizTransaction* transaction = out->Add();
+    return ObjectList(value, path, out,
+                      [&](const Json& item, const std::string& item_path,
+                          v1::BizTransaction* transaction) -> Status {
       for (auto it = item.begin(); it != item.end(); ++it) {
         const std::string child = Child(item_path, it.key());
         if (it.key() == "type") {
@@ -191,20 +202,17 @@ class EpcisMapper {
           return UnknownKey(item_path, it.key());
         }
       }
-    }
-    return Status::Ok();
+      return Status::Ok();
+    });
   }
 
   // sourceList (`id_key` "source") or destinationList (`id_key` "destination").
   Status SourceDestinationList(const Json& value, const std::string& path,
                                std::string_view id_key,
                                pb::RepeatedPtrField<v1::SourceDestination>* out) const {
-    if (!value.is_array()) return Error(path, "want an array");
-    for (size_t i = 0; i < value.size(); ++i) {
-      const std::string item_path = Child(path, i);
-      const Json& item = value[i];
-      TL_RETURN_IF_ERROR(Object(item, item_path));
-      v1::SourceDestination* entry = out->Add();
+    return ObjectList(value, path, out,
+                      [&](const Json& item, const std::string& item_path,
+                          v1::SourceDestination* entry) -> Status {
       for (auto it = item.begin(); it != item.end(); ++it) {
         const std::string child = Child(item_path, it.key());
         if (it.key() == "type") {
@@ -215,8 +223,8 @@ class EpcisMapper {
           return UnknownKey(item_path, it.key());
         }
       }
-    }
-    return Status::Ok();
+      return Status::Ok();
+    });
   }
 
   Status SensorMetadata(const Json& value, const std::string& path,
@@ -325,12 +333,9 @@ class EpcisMapper {
 
   Status SensorElementList(const Json& value, const std::string& path,
                            pb::RepeatedPtrField<v1::SensorElement>* out) const {
-    if (!value.is_array()) return Error(path, "want an array");
-    for (size_t i = 0; i < value.size(); ++i) {
-      const std::string item_path = Child(path, i);
-      const Json& item = value[i];
-      TL_RETURN_IF_ERROR(Object(item, item_path));
-      v1::SensorElement* element = out->Add();
+    return ObjectList(value, path, out,
+                      [&](const Json& item, const std::string& item_path,
+                          v1::SensorElement* element) -> Status {
       for (auto it = item.begin(); it != item.end(); ++it) {
         const std::string& key = it.key();
         const std::string child = Child(item_path, key);
@@ -348,18 +353,15 @@ class EpcisMapper {
           return UnknownKey(item_path, key);
         }
       }
-    }
-    return Status::Ok();
+      return Status::Ok();
+    });
   }
 
   Status QuantityList(const Json& value, const std::string& path,
                       pb::RepeatedPtrField<v1::QuantityElement>* out) const {
-    if (!value.is_array()) return Error(path, "want an array");
-    for (size_t i = 0; i < value.size(); ++i) {
-      const std::string item_path = Child(path, i);
-      const Json& item = value[i];
-      TL_RETURN_IF_ERROR(Object(item, item_path));
-      v1::QuantityElement* element = out->Add();
+    return ObjectList(value, path, out,
+                      [&](const Json& item, const std::string& item_path,
+                          v1::QuantityElement* element) -> Status {
       for (auto it = item.begin(); it != item.end(); ++it) {
         const std::string child = Child(item_path, it.key());
         if (it.key() == "epcClass") {
@@ -374,8 +376,8 @@ class EpcisMapper {
           return UnknownKey(item_path, it.key());
         }
       }
-    }
-    return Status::Ok();
+      return Status::Ok();
+    });
   }
 
   // Known CBV master data attributes get their own fields; everything else is kept, keyed as

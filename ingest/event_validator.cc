@@ -11,6 +11,7 @@
 
 #include "ingest/event_decoder.h"
 #include "ingest/gs1.h"
+#include "ingest/internal/quote.h"
 
 namespace traceledger::ingest {
 namespace {
@@ -75,16 +76,7 @@ std::string Ptr(const std::string& base, std::string_view name) {
 }
 std::string Ptr(const std::string& base, int index) { return base + "/" + std::to_string(index); }
 
-// Built with append rather than `"\"" + std::string(s) + "\""`: GCC 12 at -O2/-O3 reports a
-// false -Wrestrict on that operator+ chain (a known GCC 12 diagnostic bug).
-std::string Quote(std::string_view s) {
-  std::string quoted;
-  quoted.reserve(s.size() + 2);
-  quoted.push_back('"');
-  quoted.append(s);
-  quoted.push_back('"');
-  return quoted;
-}
+using internal::Quote;
 
 std::string FormatNumber(double value) {
   std::string text = std::to_string(value);

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "ingest/internal/quote.h"
+
 namespace traceledger::ingest {
 namespace {
 
@@ -39,16 +41,7 @@ bool IsAllDigits(std::string_view s) {
   return true;
 }
 
-// Built with append rather than `"\"" + std::string(s) + "\""`: GCC 12 at -O2/-O3 reports a
-// false -Wrestrict on that operator+ chain (a known GCC 12 diagnostic bug).
-std::string Quote(std::string_view s) {
-  std::string quoted;
-  quoted.reserve(s.size() + 2);
-  quoted.push_back('"');
-  quoted.append(s);
-  quoted.push_back('"');
-  return quoted;
-}
+using internal::Quote;
 
 // Checks `number` as a GS1 key named `kind` whose length is one of `lengths` and whose last
 // digit is the mod-10 check digit over the others.

@@ -4,7 +4,8 @@
 #  2. builds everything with -Wall -Wextra -Werror (preset "ci") and runs every ctest test:
 #     unit, integration (crash/kill tests, the independent verifier, the real Kafka broker);
 #  3. builds the unit tests with AddressSanitizer + UndefinedBehaviorSanitizer (preset "asan")
-#     and runs them.
+#     and runs them;
+#  4. builds the multi-threaded ledger tests with ThreadSanitizer (preset "tsan") and runs them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 start=$(date +%s)
@@ -26,5 +27,10 @@ echo "== build (asan: AddressSanitizer + UBSan, unit tests)"
 bash tools/scripts/build.sh asan
 echo "== unit tests under ASan/UBSan"
 ctest --preset asan -j "$jobs"
+
+echo "== build (tsan: ThreadSanitizer, the multi-threaded ledger tests)"
+bash tools/scripts/build.sh tsan ledger_test ledger_merkle_test
+echo "== ledger tests under TSan"
+ctest --preset tsan
 
 echo "== all tests passed in $(( $(date +%s) - start )) s"

@@ -129,6 +129,17 @@ int Append(const Flags& flags) {
   auto batch_flag = flags.GetUint("batch");
   if (!batch_flag.ok()) return Fail(batch_flag.status());
   ledger::LedgerOptions options;
+  auto every = flags.GetUint("checkpoint-every");
+  auto interval = flags.GetUint("checkpoint-interval-ms");
+  if (!every.ok()) return Fail(every.status());
+  if (!interval.ok()) return Fail(interval.status());
+  if (every->value_or(1) == 0 || interval->value_or(1) == 0 || interval->value_or(0) > UINT32_MAX) {
+    return Fail(Status::InvalidArgument(
+        "--checkpoint-every and --checkpoint-interval-ms must be positive"));
+  }
+  options.checkpoint_every_entries = every->value_or(options.checkpoint_every_entries);
+  options.checkpoint_interval_ms =
+      static_cast<uint32_t>(interval->value_or(options.checkpoint_interval_ms));
   const size_t batch = batch_flag->value_or(options.max_batch_records);
   if (batch == 0 || batch > options.max_batch_records) {
     return Fail(Status::InvalidArgument("--batch must be 1.." +
@@ -389,13 +400,15 @@ const std::map<std::string, Command>& Commands() {
         Keygen}},
       {"append",
        {"append events (one native JSON event per line) and print receipts",
-        "tracectl append --data DIR [--batch N] FILE|-\n"
+        "tracectl append --data DIR [--batch N] [--checkpoint-every N]\n"
+        "                [--checkpoint-interval-ms T] FILE|-\n"
         "  Validates every line first; if any is invalid, reports each (file:line: rule at\n"
         "  field: reason) and appends nothing. Otherwise appends in batches of N (default and\n"
         "  max 1000), each durable before its receipts are printed as JSON lines:\n"
         "  {\"event_id\",\"seq\",\"leaf_hash\",\"status\": appended|duplicate|conflict}.\n"
-        "  Exit 1 if any event conflicts with a logged event of the same id.",
-        {"data", "batch"},
+        "  Exit 1 if any event conflicts with a logged event of the same id. A checkpoint is\n"
+        "  signed every N entries (default 1000) or T ms (default 1000), and at the end.",
+        {"data", "batch", "checkpoint-every", "checkpoint-interval-ms"},
         {},
         Append}},
       {"checkpoint",

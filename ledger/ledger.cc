@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "ledger/base/encoding.h"
@@ -34,10 +35,15 @@ std::string_view AppendOutcomeName(AppendOutcome outcome) {
 struct Ledger::Submission {
   std::vector<AppendRequest> requests;
   std::vector<SourcePosition> positions;
+  std::vector<v1::Rejection> rejections;
   AppendCallback done;
   bool force_checkpoint = false;
   std::vector<AppendResult> results;
 };
+
+size_t Ledger::Records(const Submission& submission) {
+  return submission.requests.size() + submission.rejections.size();
+}
 
 // What a batch appended, by event id, while it is not yet durable. Keys and request pointers
 // point into `submissions`, which this shares with the PreparedBatch so that a reader of the
@@ -56,7 +62,8 @@ struct Ledger::PreparedBatch {
   std::shared_ptr<InFlightBatch> in_flight;  // submissions and what they appended
   LogStore::Batch batch;
   Status write_status;  // set by the writer: the batch failed (or came after a failure)
-  uint64_t tree_size = 0;  // after this batch
+  uint64_t tree_size = 0;        // after this batch
+  uint64_t rejection_count = 0;  // after this batch
   std::vector<merkle::TileUpdate> tiles;
   std::optional<std::pair<uint64_t, std::string>> checkpoint;
 };
@@ -212,6 +219,8 @@ Status Ledger::Recover() {
   }
   last_checkpoint_size_ = checkpoint->tree_size;
   oldest_uncovered_micros_ = NowMicros();
+  TL_ASSIGN_OR_RETURN(next_rejection_, store_->CountRejections());
+  committed_rejections_.store(next_rejection_, std::memory_order_release);
   {
     std::lock_guard<std::mutex> lock(checkpoint_mu_);
     latest_checkpoint_size_ = checkpoint->tree_size;
@@ -270,11 +279,14 @@ Status Ledger::ValidateRequests(const std::vector<AppendRequest>& requests) cons
 
 Result<std::vector<AppendResult>> Ledger::Append(std::vector<AppendRequest> requests,
                                                  std::vector<SourcePosition> positions) {
+  return Append(AppendCall{std::move(requests), std::move(positions), {}});
+}
+
+Result<std::vector<AppendResult>> Ledger::Append(AppendCall call) {
   std::mutex mu;
   std::condition_variable cv;
   std::optional<Result<std::vector<AppendResult>>> outcome;
-  AppendAsync(std::move(requests), std::move(positions),
-              [&](Result<std::vector<AppendResult>> result) {
+  AppendAsync(std::move(call), [&](Result<std::vector<AppendResult>> result) {
                 std::lock_guard<std::mutex> lock(mu);
                 outcome.emplace(std::move(result));
                 cv.notify_one();
@@ -284,27 +296,33 @@ Result<std::vector<AppendResult>> Ledger::Append(std::vector<AppendRequest> requ
   return std::move(*outcome);
 }
 
-void Ledger::AppendAsync(std::vector<AppendRequest> requests,
-                         std::vector<SourcePosition> positions, AppendCallback done) {
+void Ledger::AppendAsync(AppendCall call, AppendCallback done) {
   if (read_only()) {
     done(Status::FailedPrecondition("ledger is open read-only (no signing key)"));
     return;
   }
-  if (Status s = ValidateRequests(requests); !s.ok()) {
+  if (Status s = ValidateRequests(call.requests); !s.ok()) {
     done(s);
     return;
   }
-  for (const SourcePosition& p : positions) {
+  for (const SourcePosition& p : call.positions) {
     if (p.stream.empty() || p.next_offset < 0) {
       done(Status::InvalidArgument("source position needs a stream name and offset >= 0"));
       return;
     }
   }
+  if (call.rejections.size() > options_.max_batch_records) {
+    done(Status::ResourceExhausted("call with " + std::to_string(call.rejections.size()) +
+                                   " rejections exceeds max_batch_records " +
+                                   std::to_string(options_.max_batch_records)));
+    return;
+  }
   auto submission = std::make_shared<Submission>();
-  submission->requests = std::move(requests);
-  submission->positions = std::move(positions);
+  submission->requests = std::move(call.requests);
+  submission->positions = std::move(call.positions);
+  submission->rejections = std::move(call.rejections);
   submission->done = std::move(done);
-  const size_t count = submission->requests.size();
+  const size_t count = Records(*submission);
   std::unique_lock<std::mutex> lock(queue_mu_);
   queue_space_cv_.wait(lock, [&] {
     return stopping_ || !failed_.ok() || queued_records_ + count <= options_.max_queued_records ||
@@ -373,11 +391,8 @@ void Ledger::SequencerLoop() {
       size_t records = 0;
       while (!queue_.empty()) {
         Submission& next = *queue_.front();
-        if (!taken.empty() &&
-            records + next.requests.size() > options_.max_batch_records) {
-          break;
-        }
-        records += next.requests.size();
+        if (!taken.empty() && records + Records(next) > options_.max_batch_records) break;
+        records += Records(next);
         force_checkpoint = force_checkpoint || next.force_checkpoint;
         taken.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -420,6 +435,27 @@ void Ledger::SequencerLoop() {
     sequencer_done_ = true;
   }
   write_cv_.notify_all();
+}
+
+void Ledger::RecordRejection(v1::Rejection& rejection, LogStore::Batch& batch) {
+  rejection.set_sequence(next_rejection_);
+  batch.PutRejection(next_rejection_, rejection.SerializeAsString());
+  ++next_rejection_;
+}
+
+void Ledger::RecordConflict(const AppendRequest& request, uint64_t existing_sequence,
+                            int64_t now, LogStore::Batch& batch) {
+  if (request.on_conflict != OnConflict::kAnswerAndRecordRejection) return;
+  v1::Rejection rejection;
+  *rejection.mutable_source() = request.source;
+  rejection.set_rule("conflict");
+  rejection.set_field("/eventId");
+  rejection.set_reason("event id \"" + request.event_id + "\" is already logged at entry " +
+                       Seq(existing_sequence) + " with other content");
+  rejection.set_payload(request.event);
+  rejection.set_event_id(request.event_id);
+  rejection.set_rejected_unix_micros(now);
+  RecordRejection(rejection, batch);
 }
 
 Result<AppendResult> Ledger::ExistingResult(const AppendRequest& request, uint64_t sequence) {
@@ -502,11 +538,15 @@ Result<std::unique_ptr<Ledger::PreparedBatch>> Ledger::Prepare(
         submission->results.push_back(
             {same ? AppendOutcome::kDuplicate : AppendOutcome::kConflict,
              Receipt{request.event_id, earlier->sequence, earlier->leaf_hash}});
+        if (!same) RecordConflict(request, earlier->sequence, now, prepared->batch);
         continue;
       }
       if (in_store[i].has_value()) {
         auto existing = ExistingResult(request, *in_store[i]);
         if (!existing.ok()) return fail(existing.status());
+        if (existing->outcome == AppendOutcome::kConflict) {
+          RecordConflict(request, existing->receipt.sequence, now, prepared->batch);
+        }
         submission->results.push_back(std::move(existing).value());
         continue;
       }
@@ -537,8 +577,13 @@ Result<std::unique_ptr<Ledger::PreparedBatch>> Ledger::Prepare(
     for (const SourcePosition& position : submission->positions) {
       prepared->batch.PutSourcePosition(position.stream, position.next_offset);
     }
+    for (v1::Rejection& rejection : submission->rejections) {
+      if (rejection.rejected_unix_micros() == 0) rejection.set_rejected_unix_micros(now);
+      RecordRejection(rejection, prepared->batch);
+    }
   }
   TL_ASSERT(tree_.size() == first_sequence + batch.appended.size());
+  prepared->rejection_count = next_rejection_;
 
   // 3. Tree tiles changed by this batch, and a checkpoint if one is due.
   prepared->tiles = tree_.TakeChangedTiles();
@@ -641,7 +686,12 @@ void Ledger::Publish(PreparedBatch& prepared) {
     latest_checkpoint_size_ = prepared.checkpoint->first;
     latest_checkpoint_ = std::move(prepared.checkpoint->second);
   }
-  committed_size_.store(prepared.tree_size, std::memory_order_release);
+  {
+    std::lock_guard<std::mutex> lock(commit_mu_);
+    committed_size_.store(prepared.tree_size, std::memory_order_release);
+    committed_rejections_.store(prepared.rejection_count, std::memory_order_release);
+  }
+  commit_cv_.notify_all();
   // Only now that the batch is in the store may the sequencer stop finding its ids here.
   std::lock_guard<std::mutex> lock(in_flight_mu_);
   TL_ASSERT(!in_flight_.empty());
@@ -680,6 +730,11 @@ Status Ledger::Close() {
     if (closed_) return Status::Ok();
     closed_ = true;
   }
+  {
+    std::lock_guard<std::mutex> lock(commit_mu_);
+    closing_ = true;
+  }
+  commit_cv_.notify_all();
   if (read_only()) return Status::Ok();
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
@@ -783,6 +838,24 @@ Result<std::string> Ledger::CheckpointAt(uint64_t tree_size) const {
 
 Result<std::optional<int64_t>> Ledger::GetSourcePosition(std::string_view stream) const {
   return store_->GetSourcePosition(stream);
+}
+
+Status Ledger::ScanEntries(uint64_t from, uint64_t to,
+                           const std::function<bool(uint64_t, std::string_view)>& visit) const {
+  return store_->Scan(Family::kEntries, from, std::min(to, size()), visit);
+}
+
+Status Ledger::ScanRejections(uint64_t from, uint64_t to,
+                              const std::function<bool(uint64_t, std::string_view)>& visit) const {
+  return store_->Scan(Family::kRejections, from, std::min(to, rejection_count()), visit);
+}
+
+bool Ledger::WaitForCommit(uint64_t entries_seen, uint64_t rejections_seen,
+                           std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(commit_mu_);
+  return commit_cv_.wait_for(lock, timeout, [&] {
+    return closing_.load() || size() > entries_seen || rejection_count() > rejections_seen;
+  }) && !closing_.load();
 }
 
 }  // namespace traceledger::ledger

@@ -27,6 +27,7 @@
 #define TRACELEDGER_LEDGER_LEDGER_H_
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -71,6 +72,12 @@ struct LedgerOptions {
   std::function<int64_t()> clock_unix_micros;
 };
 
+// What to do when an event id is already logged with other bytes or another submitter.
+enum class OnConflict {
+  kAnswer,                    // answer kConflict with the existing receipt
+  kAnswerAndRecordRejection,  // also record a Rejection (rule "conflict") in the outbox
+};
+
 // One event to append. The ledger does not parse the event: callers (ingest/, api/) validate
 // it and extract its id and submitter first.
 struct AppendRequest {
@@ -79,6 +86,7 @@ struct AppendRequest {
   v1::EventEncoding encoding = v1::EVENT_ENCODING_UNSPECIFIED;
   std::string event;  // exact bytes as submitted
   v1::Source source;
+  OnConflict on_conflict = OnConflict::kAnswer;
 };
 
 struct Receipt {
@@ -107,6 +115,14 @@ struct SourcePosition {
   int64_t next_offset = 0;
 };
 
+// Everything one caller commits atomically: events to append, consumer positions, and
+// rejections for the rejection outbox (their sequence numbers are assigned by the ledger).
+struct AppendCall {
+  std::vector<AppendRequest> requests;
+  std::vector<SourcePosition> positions;
+  std::vector<v1::Rejection> rejections;
+};
+
 class Ledger {
  public:
   using AppendCallback = std::function<void(Result<std::vector<AppendResult>>)>;
@@ -125,15 +141,15 @@ class Ledger {
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
 
-  // Appends and blocks until the requests are durable. One result per request, in order.
+  // Appends and blocks until the call is durable. One result per request, in order.
   // InvalidArgument for a malformed request (nothing of the call is appended),
   // ResourceExhausted over max_batch_records, FailedPrecondition if read-only or closed.
+  Result<std::vector<AppendResult>> Append(AppendCall call);
   Result<std::vector<AppendResult>> Append(std::vector<AppendRequest> requests,
                                            std::vector<SourcePosition> positions = {});
-  // As Append, but returns at once; `done` runs on the ledger's writer thread after the batch
+  // As Append, but returns at once; `done` runs on the ledger's syncer thread after the batch
   // is durable (keep it short). Blocks only while max_queued_records are already waiting.
-  void AppendAsync(std::vector<AppendRequest> requests, std::vector<SourcePosition> positions,
-                   AppendCallback done);
+  void AppendAsync(AppendCall call, AppendCallback done);
 
   // Committed (durable) number of entries.
   uint64_t size() const { return committed_size_.load(std::memory_order_acquire); }
@@ -161,8 +177,23 @@ class Ledger {
   // The stored checkpoint of exactly `tree_size`; NotFound if none was signed at that size.
   Result<std::string> CheckpointAt(uint64_t tree_size) const;
 
-  // The stored position of `stream`, if any (see SourcePosition).
+  // The stored position of `stream`, if any (see SourcePosition). It may already include a
+  // batch that is written but not yet durable; after a crash it is that batch's predecessor's.
   Result<std::optional<int64_t>> GetSourcePosition(std::string_view stream) const;
+
+  // Committed (durable) number of rejections in the outbox.
+  uint64_t rejection_count() const { return committed_rejections_.load(std::memory_order_acquire); }
+  // Calls visit(sequence, exact bytes) for committed entries [from, min(to, size())), in order,
+  // until visit returns false.
+  Status ScanEntries(uint64_t from, uint64_t to,
+                     const std::function<bool(uint64_t, std::string_view)>& visit) const;
+  // The same over committed rejections (traceledger.v1.Rejection bytes).
+  Status ScanRejections(uint64_t from, uint64_t to,
+                        const std::function<bool(uint64_t, std::string_view)>& visit) const;
+  // Waits until size() > entries_seen or rejection_count() > rejections_seen, the ledger is
+  // closing, or `timeout` passes. Returns true if there is something new.
+  bool WaitForCommit(uint64_t entries_seen, uint64_t rejections_seen,
+                     std::chrono::milliseconds timeout) const;
 
   // Drains queued appends, signs a final checkpoint if entries are uncovered, stops the
   // threads. Later appends fail with FailedPrecondition. Idempotent.
@@ -181,6 +212,8 @@ class Ledger {
   Status Recover();
   void StartThreads();
   Status ValidateRequests(const std::vector<AppendRequest>& requests) const;
+  // What a submission weighs against max_batch_records and max_queued_records.
+  static size_t Records(const Submission& submission);
   int64_t NowMicros() const;
 
   // Sequencer thread: turns queued submissions into prepared batches.
@@ -188,6 +221,10 @@ class Ledger {
   Result<std::unique_ptr<PreparedBatch>> Prepare(
       std::vector<std::shared_ptr<Submission>> submissions, bool force_checkpoint);
   Result<AppendResult> ExistingResult(const AppendRequest& request, uint64_t sequence);
+  // Assign the next outbox sequence to `rejection` and add it to `batch`.
+  void RecordRejection(v1::Rejection& rejection, LogStore::Batch& batch);
+  void RecordConflict(const AppendRequest& request, uint64_t existing_sequence, int64_t now,
+                      LogStore::Batch& batch);
   // Writer thread: applies prepared batches to RocksDB (WAL + memtables), in order.
   void WriterLoop();
   // Syncer thread: fsyncs the WAL over every written batch, then publishes them and answers
@@ -208,11 +245,16 @@ class Ledger {
   mutable TileCache tile_cache_;
 
   std::atomic<uint64_t> committed_size_{0};
+  std::atomic<uint64_t> committed_rejections_{0};
+  mutable std::mutex commit_mu_;                // pairs with commit_cv_ for WaitForCommit
+  mutable std::condition_variable commit_cv_;
+  std::atomic<bool> closing_{false};
 
   // Sequencer state: touched only by the sequencer thread (and Recover before it starts).
   merkle::TreeBuilder tree_;
   Sha256Digest previous_hash_{};
   uint64_t last_checkpoint_size_ = 0;   // prepared checkpoints included
+  uint64_t next_rejection_ = 0;          // rejection outbox sequence, prepared ones included
   int64_t oldest_uncovered_micros_ = 0;  // record time of the first entry after it
   v1::LedgerEntry scratch_entry_;
 

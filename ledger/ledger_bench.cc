@@ -148,7 +148,7 @@ double AppendAll(Ledger& ledger, std::vector<std::vector<AppendRequest>> batches
       cv.wait(lock, [&] { return in_flight < window; });
       ++in_flight;
     }
-    ledger.AppendAsync(std::move(batch), {}, [&](Result<std::vector<AppendResult>> result) {
+    ledger.AppendAsync({std::move(batch), {}, {}}, [&](Result<std::vector<AppendResult>> result) {
       std::lock_guard<std::mutex> lock(mu);
       --in_flight;
       if (!result.ok()) {

@@ -351,6 +351,86 @@ TEST_F(LedgerTest, OpeningWithAnotherKeyIsRefused) {
   EXPECT_EQ(ledger.status().code(), StatusCode::kFailedPrecondition);
 }
 
+TEST_F(LedgerTest, RejectionsAndConflictsGoToTheOutboxWithTheirPositions) {
+  auto ledger = CreateLedger();
+  ASSERT_TRUE(ledger->Append(Requests("ok", 2)).ok());
+  AppendCall call;
+  call.requests = Requests("new", 1);
+  AppendRequest conflicting = MakeRequest("ok0");
+  conflicting.event += " changed";
+  conflicting.source.mutable_kafka()->set_topic("events");
+  conflicting.source.mutable_kafka()->set_offset(9);
+  conflicting.on_conflict = OnConflict::kAnswerAndRecordRejection;
+  call.requests.push_back(conflicting);
+  AppendRequest quiet_conflict = MakeRequest("ok1");
+  quiet_conflict.event += " changed";  // kAnswer: answered, not recorded
+  call.requests.push_back(quiet_conflict);
+  v1::Rejection invalid;
+  invalid.set_rule("bad_identifier");
+  invalid.set_field("/objectEvent/epcList/0");
+  invalid.set_reason("GTIN 09521234543214: check digit 4, want 3");
+  invalid.set_payload("raw bytes");
+  invalid.mutable_source()->mutable_kafka()->set_offset(8);
+  call.rejections.push_back(invalid);
+  call.positions.push_back({"kafka/events/0", 10});
+  auto results = ledger->Append(std::move(call));
+  ASSERT_TRUE(results.ok()) << results.status().ToString();
+  EXPECT_EQ((*results)[0].outcome, AppendOutcome::kAppended);
+  EXPECT_EQ((*results)[1].outcome, AppendOutcome::kConflict);
+  EXPECT_EQ((*results)[2].outcome, AppendOutcome::kConflict);
+  ASSERT_EQ(ledger->rejection_count(), 2u);
+  std::vector<v1::Rejection> stored;
+  ASSERT_TRUE(ledger
+                  ->ScanRejections(0, 100,
+                                   [&](uint64_t sequence, std::string_view bytes) {
+                                     v1::Rejection r;
+                                     EXPECT_TRUE(r.ParseFromString(std::string(bytes)));
+                                     EXPECT_EQ(r.sequence(), sequence);
+                                     stored.push_back(r);
+                                     return true;
+                                   })
+                  .ok());
+  ASSERT_EQ(stored.size(), 2u);
+  // Outbox sequences follow the order the batch meets them: the call's requests (where the
+  // conflict is found), then its own rejections.
+  EXPECT_EQ(stored[0].rule(), "conflict");
+  EXPECT_EQ(stored[0].event_id(), "ok0");
+  EXPECT_EQ(stored[0].source().kafka().offset(), 9);
+  EXPECT_NE(stored[0].reason().find("already logged at entry 0"), std::string::npos);
+  EXPECT_EQ(stored[1].rule(), "bad_identifier");
+  EXPECT_EQ(stored[1].payload(), "raw bytes");
+  EXPECT_GT(stored[1].rejected_unix_micros(), 0);
+  ASSERT_TRUE(ledger->Close().ok());
+  ledger.reset();
+  ledger = Reopen();
+  EXPECT_EQ(ledger->rejection_count(), 2u);
+  EXPECT_EQ(**ledger->GetSourcePosition("kafka/events/0"), 10);
+  AppendCall more;
+  more.rejections.push_back(invalid);
+  ASSERT_TRUE(ledger->Append(std::move(more)).ok());
+  EXPECT_EQ(ledger->rejection_count(), 3u);
+  EXPECT_EQ(ledger->size(), 3u);
+}
+
+TEST_F(LedgerTest, WaitForCommitWakesOnNewEntries) {
+  auto ledger = CreateLedger();
+  EXPECT_FALSE(ledger->WaitForCommit(0, 0, std::chrono::milliseconds(10)));
+  std::thread appender([&] { ASSERT_TRUE(ledger->Append(Requests("w", 3)).ok()); });
+  EXPECT_TRUE(ledger->WaitForCommit(0, 0, std::chrono::seconds(30)));
+  appender.join();
+  EXPECT_EQ(ledger->size(), 3u);
+  std::vector<uint64_t> scanned;
+  ASSERT_TRUE(ledger
+                  ->ScanEntries(1, 100,
+                                [&](uint64_t sequence, std::string_view bytes) {
+                                  EXPECT_EQ(merkle::HashLeaf(bytes), *ledger->LeafHash(sequence));
+                                  scanned.push_back(sequence);
+                                  return true;
+                                })
+                  .ok());
+  EXPECT_EQ(scanned, (std::vector<uint64_t>{1, 2}));
+}
+
 // Failure model: when the disk fails, the ledger stops (every later caller gets the cause and
 // nothing more is written), and after a reopen every acknowledged event is there and the log
 // audits clean.

@@ -7,6 +7,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 
@@ -16,7 +17,7 @@ namespace traceledger::ledger {
 namespace {
 
 constexpr std::array<std::string_view, kFamilyCount> kFamilyNames = {
-    "default", "entries", "event_ids", "tiles", "checkpoints", "sources"};
+    "default", "entries", "event_ids", "tiles", "checkpoints", "sources", "rejections"};
 constexpr std::string_view kMetadataKey = "metadata";
 
 // The single translation point from rocksdb::Status (STYLE.md section 4).
@@ -78,6 +79,10 @@ rocksdb::ColumnFamilyOptions FamilyOptions(Family family,
       options.write_buffer_size = size_t{32} << 20;
       options.compression = rocksdb::kNoCompression;
       table.block_size = 32 << 10;
+      break;
+    case Family::kRejections:
+      options.write_buffer_size = size_t{8} << 20;
+      options.compression = rocksdb::kLZ4Compression;
       break;
     default:
       options.write_buffer_size = size_t{4} << 20;
@@ -147,6 +152,10 @@ void LogStore::Batch::PutSourcePosition(std::string_view stream, int64_t next_of
   TL_ASSERT(batch_->Put(store_->handle(Family::kSources), ToSlice(stream),
                         FixedKey(static_cast<uint64_t>(next_offset))).ok());
 }
+void LogStore::Batch::PutRejection(uint64_t sequence, std::string_view rejection_bytes) {
+  TL_ASSERT(batch_->Put(store_->handle(Family::kRejections), FixedKey(sequence),
+                        ToSlice(rejection_bytes)).ok());
+}
 size_t LogStore::Batch::ByteSize() const { return batch_->GetDataSize(); }
 size_t LogStore::Batch::Count() const { return batch_->Count(); }
 
@@ -169,7 +178,8 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(const std::string& db_dir, Open
 
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = mode == OpenMode::kCreate;
-  db_options.create_missing_column_families = mode == OpenMode::kCreate;
+  // A database written by an older version may lack a family added since: a writer adds it.
+  db_options.create_missing_column_families = mode != OpenMode::kReadOnly;
   db_options.error_if_exists = mode == OpenMode::kCreate;
   db_options.max_background_jobs = 2;
   db_options.max_total_wal_size = size_t{256} << 20;
@@ -180,27 +190,43 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(const std::string& db_dir, Open
   db_options.keep_log_file_num = 3;
   if (options.env != nullptr) db_options.env = options.env;
 
+  // A reader opens the families that exist; one added by a newer version reads as empty.
+  std::vector<std::string> existing;
+  if (store->read_only_) {
+    rocksdb::Status listed = rocksdb::DB::ListColumnFamilies(db_options, db_dir, &existing);
+    if (!listed.ok()) return FromRocksDb(listed, "listing column families of " + db_dir);
+  }
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  std::vector<int> family_slots;  // Family of each descriptor
   for (int i = 0; i < kFamilyCount; ++i) {
     const auto family = static_cast<Family>(i);
-    families.emplace_back(std::string(FamilyName(family)), FamilyOptions(family, store->block_cache_));
+    const std::string name(FamilyName(family));
+    if (store->read_only_ && std::find(existing.begin(), existing.end(), name) == existing.end()) {
+      continue;
+    }
+    families.emplace_back(name, FamilyOptions(family, store->block_cache_));
+    family_slots.push_back(i);
   }
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
+  std::vector<rocksdb::ColumnFamilyHandle*> opened;
   if (store->read_only_) {
-    s = rocksdb::DB::OpenForReadOnly(db_options, db_dir, families, &store->handles_, &raw);
+    s = rocksdb::DB::OpenForReadOnly(db_options, db_dir, families, &opened, &raw);
   } else {
     std::filesystem::create_directories(db_dir, ec);
-    s = rocksdb::DB::Open(db_options, db_dir, families, &store->handles_, &raw);
+    s = rocksdb::DB::Open(db_options, db_dir, families, &opened, &raw);
   }
   if (!s.ok()) return FromRocksDb(s, "opening ledger database " + db_dir);
   store->db_.reset(raw);
+  store->handles_.assign(kFamilyCount, nullptr);
+  for (size_t i = 0; i < opened.size(); ++i) store->handles_[family_slots[i]] = opened[i];
   return store;
 }
 
 LogStore::~LogStore() {
   if (db_ == nullptr) return;
   for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    if (handle == nullptr) continue;
     // Why: a failure to free a handle at shutdown leaves nothing to recover.
     db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
   }
@@ -231,6 +257,7 @@ Status LogStore::SyncWal() {
 }
 
 Result<std::optional<std::string>> LogStore::Get(Family family, std::string_view key) const {
+  if (handle(family) == nullptr) return std::optional<std::string>();  // family not created yet
   std::string value;
   const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handle(family), ToSlice(key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
@@ -296,15 +323,37 @@ Result<std::optional<int64_t>> LogStore::GetSourcePosition(std::string_view stre
   return std::optional<int64_t>(static_cast<int64_t>(DecodeFixed64BigEndian(*bytes)));
 }
 
-Result<uint64_t> LogStore::CountEntries() const {
-  std::unique_ptr<rocksdb::Iterator> it = NewIterator(Family::kEntries);
+namespace {
+
+Result<uint64_t> CountByLastKey(const LogStore& store, Family family) {
+  std::unique_ptr<rocksdb::Iterator> it = store.NewIterator(family);
   it->SeekToLast();
   if (!it->Valid()) {
-    TL_RETURN_IF_ERROR(IteratorStatus(*it, "finding the last entry"));
+    TL_RETURN_IF_ERROR(LogStore::IteratorStatus(*it, "finding the last key"));
     return uint64_t{0};
   }
   TL_ASSIGN_OR_RETURN(uint64_t last, DecodeSequenceKey(it->key().ToStringView()));
   return last + 1;
+}
+
+}  // namespace
+
+Result<uint64_t> LogStore::CountEntries() const { return CountByLastKey(*this, Family::kEntries); }
+
+Result<uint64_t> LogStore::CountRejections() const {
+  return CountByLastKey(*this, Family::kRejections);
+}
+
+Status LogStore::Scan(Family family, uint64_t from, uint64_t to,
+                      const std::function<bool(uint64_t, std::string_view)>& visit) const {
+  if (from >= to) return Status::Ok();
+  std::unique_ptr<rocksdb::Iterator> it = NewIterator(family);
+  for (it->Seek(FixedKey(from)); it->Valid(); it->Next()) {
+    TL_ASSIGN_OR_RETURN(uint64_t key, DecodeSequenceKey(it->key().ToStringView()));
+    if (key >= to) break;
+    if (!visit(key, it->value().ToStringView())) break;
+  }
+  return IteratorStatus(*it, "scanning " + std::string(FamilyName(family)));
 }
 
 Result<std::optional<std::pair<uint64_t, std::string>>> LogStore::LatestCheckpoint() const {
@@ -320,6 +369,9 @@ Result<std::optional<std::pair<uint64_t, std::string>>> LogStore::LatestCheckpoi
 }
 
 std::unique_ptr<rocksdb::Iterator> LogStore::NewIterator(Family family, bool fill_cache) const {
+  if (handle(family) == nullptr) {
+    return std::unique_ptr<rocksdb::Iterator>(rocksdb::NewEmptyIterator());
+  }
   rocksdb::ReadOptions read_options;
   read_options.fill_cache = fill_cache;
   if (!fill_cache) read_options.readahead_size = size_t{2} << 20;

@@ -11,12 +11,14 @@
 //   tiles           tile level (1 byte), index (8)   merkle::Tile encoding
 //   checkpoints     tree size, 8 bytes big-endian    signed checkpoint note
 //   sources         stream name                      next offset, 8 bytes big-endian
+//   rejections      rejection sequence, 8 bytes BE   traceledger.v1.Rejection
 //
 // Thread-safe: RocksDB handles concurrent reads and writes; Write() batches are atomic.
 #ifndef TRACELEDGER_LEDGER_LOG_STORE_H_
 #define TRACELEDGER_LEDGER_LOG_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,8 +39,16 @@ class Env;
 
 namespace traceledger::ledger {
 
-enum class Family { kDefault = 0, kEntries, kEventIds, kTiles, kCheckpoints, kSources };
-inline constexpr int kFamilyCount = 6;
+enum class Family {
+  kDefault = 0,
+  kEntries,
+  kEventIds,
+  kTiles,
+  kCheckpoints,
+  kSources,
+  kRejections
+};
+inline constexpr int kFamilyCount = 7;
 std::string_view FamilyName(Family family);
 
 enum class OpenMode {
@@ -79,6 +89,7 @@ class LogStore {
     void PutTile(merkle::TileId id, std::string_view tile_bytes);
     void PutCheckpoint(uint64_t tree_size, std::string_view note);
     void PutSourcePosition(std::string_view stream, int64_t next_offset);
+    void PutRejection(uint64_t sequence, std::string_view rejection_bytes);
     size_t ByteSize() const;
     size_t Count() const;
 
@@ -119,6 +130,12 @@ class LogStore {
   Result<std::optional<int64_t>> GetSourcePosition(std::string_view stream) const;
   // Number of entries: last entry key + 1 (0 when empty).
   Result<uint64_t> CountEntries() const;
+  // Number of rejections: last rejection key + 1 (0 when none).
+  Result<uint64_t> CountRejections() const;
+  // Calls visit(key as sequence, value) for keys [from, to) of an 8-byte-keyed family, in
+  // order, until visit returns false. DataLoss on a malformed key.
+  Status Scan(Family family, uint64_t from, uint64_t to,
+              const std::function<bool(uint64_t, std::string_view)>& visit) const;
   // The checkpoint with the largest tree size, if any: (tree size, note).
   Result<std::optional<std::pair<uint64_t, std::string>>> LatestCheckpoint() const;
 

@@ -1,0 +1,203 @@
+// traceledger: the long-running services. `traceledger ingest` consumes events from Kafka into
+// the ledger (exactly once) and publishes the ledger and its rejections to their topics.
+// `traceledger help` lists the commands; logs go to stderr. Exit codes: 0 clean stop (SIGTERM
+// or SIGINT), 2 usage error, 3 operating failure.
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "ingest/kafka_ingester.h"
+#include "ingest/logging.h"
+#include "ledger/data_dir.h"
+#include "tools/flags.h"
+
+namespace traceledger::tools {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitUsage = 2;
+constexpr int kExitFailure = 3;
+
+std::atomic<bool> stop_requested{false};
+
+void OnSignal(int) { stop_requested.store(true); }
+
+void InstallSignalHandlers() {
+  struct sigaction action {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+}
+
+int Fail(const Status& status) {
+  std::fprintf(stderr, "traceledger: %s\n", status.ToString().c_str());
+  return status.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
+}
+
+// "key=value;key=value" into librdkafka settings.
+Result<ingest::KafkaConfig> ParseKafkaConfig(const std::string& flag, const std::string& text) {
+  ingest::KafkaConfig config;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(';', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(start, end - start);
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Status::InvalidArgument("--" + flag + ": \"" + item + "\" is not key=value");
+    }
+    config.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+    start = end + 1;
+  }
+  return config;
+}
+
+int Ingest(const Flags& flags) {
+  auto dir = flags.Require("data");
+  if (!dir.ok()) return Fail(dir.status());
+  ingest::IngestOptions options;
+  auto brokers = flags.Require("brokers");
+  if (!brokers.ok()) return Fail(brokers.status());
+  options.brokers = *brokers;
+  options.topic = flags.Get("topic").value_or(options.topic);
+  options.group_id = flags.Get("group").value_or(options.group_id);
+  options.rejected_topic = flags.Get("rejected-topic").value_or(options.rejected_topic);
+  options.ledger_topic = flags.Get("ledger-topic").value_or(options.ledger_topic);
+  if (flags.Has("no-publish")) options.publish = ingest::Publishing::kOff;
+  auto batch = flags.GetUint("batch");
+  auto wait = flags.GetUint("batch-wait-ms");
+  auto report = flags.GetUint("report-interval-ms");
+  for (const auto* r : {&batch, &wait, &report}) {
+    if (!r->ok()) return Fail(r->status());
+  }
+  options.max_batch_messages = batch->value_or(options.max_batch_messages);
+  options.max_batch_wait = std::chrono::milliseconds(wait->value_or(options.max_batch_wait.count()));
+  options.report_interval =
+      std::chrono::milliseconds(report->value_or(options.report_interval.count()));
+  for (const auto& [flag, target] :
+       std::vector<std::pair<std::string, ingest::KafkaConfig*>>{
+           {"consumer-config", &options.consumer_config},
+           {"producer-config", &options.producer_config}}) {
+    if (auto text = flags.Get(flag)) {
+      auto parsed = ParseKafkaConfig(flag, *text);
+      if (!parsed.ok()) return Fail(parsed.status());
+      *target = std::move(parsed).value();
+    }
+  }
+  if (auto instance = flags.Get("instance-id")) {
+    options.consumer_config.emplace_back("group.instance.id", *instance);
+  }
+  std::shared_ptr<std::unordered_set<std::string>> known;
+  if (auto path = flags.Get("known-submitters")) {
+    std::ifstream in(*path);
+    if (!in) return Fail(Status::NotFound("cannot read --known-submitters " + *path));
+    known = std::make_shared<std::unordered_set<std::string>>();
+    for (std::string line; std::getline(in, line);) {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+      if (!line.empty() && line[0] != '#') known->insert(line);
+    }
+    options.is_known_submitter = [known](std::string_view id) {
+      return known->count(std::string(id)) > 0;
+    };
+  }
+
+  auto ledger = ledger::OpenDataDir(*dir, ledger::Access::kReadWrite, {});
+  if (!ledger.ok()) return Fail(ledger.status());
+  InstallSignalHandlers();
+  auto ingester = ingest::KafkaIngester::Create(**ledger, options);
+  if (!ingester.ok()) return Fail(ingester.status());
+  Status run = (*ingester)->Run(stop_requested);
+  Status closed = (*ledger)->Close();
+  if (!run.ok()) return Fail(run);
+  if (!closed.ok()) return Fail(closed);
+  return kExitOk;
+}
+
+struct Command {
+  std::string summary;
+  std::string usage;
+  std::set<std::string> value_flags;
+  std::set<std::string> bool_flags;
+  std::function<int(const Flags&)> run;
+};
+
+const std::map<std::string, Command>& Commands() {
+  static const auto* commands = new std::map<std::string, Command>{
+      {"ingest",
+       {"consume events from Kafka into the ledger, exactly once",
+        "traceledger ingest --data DIR --brokers HOST:PORT [--topic traceledger.events]\n"
+        "    [--group traceledger-ingest] [--instance-id ID] [--rejected-topic traceledger.rejected]\n"
+        "    [--ledger-topic traceledger.ledger] [--no-publish] [--known-submitters FILE]\n"
+        "    [--batch 1000] [--batch-wait-ms 20] [--report-interval-ms 5000]\n"
+        "    [--consumer-config 'k=v;k=v'] [--producer-config 'k=v;k=v']\n"
+        "  Messages are traceledger.v1.Event in protobuf binary. Valid events are appended with\n"
+        "  the partition offsets in the same durable write; invalid ones (and reused event ids\n"
+        "  with other content) go to the rejected topic with headers traceledger-rule/-field/\n"
+        "  -reason/-source-*. Committed entries are published to the ledger topic (key = the\n"
+        "  event's primary object id, headers traceledger-seq and -leaf-hash). --instance-id\n"
+        "  sets static group membership, so a restarted worker resumes without a rebalance wait.\n"
+        "  --known-submitters: one party id per line; others are rejected (unknown_submitter).\n"
+        "  Stops cleanly on SIGTERM/SIGINT: the current batch is made durable first.",
+        {"data", "brokers", "topic", "group", "instance-id", "rejected-topic", "ledger-topic",
+         "known-submitters", "batch", "batch-wait-ms", "report-interval-ms", "consumer-config",
+         "producer-config"},
+        {"no-publish"},
+        Ingest}},
+  };
+  return *commands;
+}
+
+void PrintHelp() {
+  std::printf("traceledger: the ledger's services.\n\nusage: traceledger COMMAND [flags]; "
+              "traceledger COMMAND --help for details.\n\ncommands:\n");
+  for (const auto& [name, command] : Commands()) {
+    std::printf("  %-8s %s\n", name.c_str(), command.summary.c_str());
+  }
+}
+
+int Run(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    PrintHelp();
+    return args.empty() ? kExitUsage : kExitOk;
+  }
+  auto it = Commands().find(args[0]);
+  if (it == Commands().end()) {
+    std::fprintf(stderr, "traceledger: unknown command \"%s\"\n", args[0].c_str());
+    PrintHelp();
+    return kExitUsage;
+  }
+  const Command& command = it->second;
+  auto flags = Flags::Parse({args.begin() + 1, args.end()}, command.value_flags, command.bool_flags);
+  if (!flags.ok()) {
+    std::fprintf(stderr, "traceledger %s: %s\nusage: %s\n", args[0].c_str(),
+                 flags.status().message().c_str(), command.usage.c_str());
+    return kExitUsage;
+  }
+  if (flags->Has("help")) {
+    std::printf("%s\n", command.usage.c_str());
+    return kExitOk;
+  }
+  return command.run(*flags);
+}
+
+}  // namespace
+}  // namespace traceledger::tools
+
+int main(int argc, char** argv) {
+  try {
+    return traceledger::tools::Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "traceledger: internal error: %s\n", e.what());
+    return 3;
+  }
+}

@@ -3,7 +3,7 @@
 #include <array>
 #include <initializer_list>
 #include <string>
-#include <vector>
+#include <string_view>
 
 #include "ingest/internal/quote.h"
 
@@ -19,6 +19,7 @@ constexpr size_t kMaxGdtiSerialChars = 17;       // AI (253) serial component
 constexpr size_t kMaxGcnSerialDigits = 12;       // AI (255) serial component
 constexpr size_t kMaxGiaiChars = 30;             // AI (8004), company prefix included
 constexpr size_t kMaxTpxChars = 28;              // AI (235)
+constexpr size_t kMaxAiValueChars = 90;          // any other AI
 constexpr size_t kUnifiedSocialCreditCodeChars = 18;
 // Safety bound on Digital Link path segments; real links have at most ~8.
 constexpr size_t kMaxDigitalLinkSegments = 32;
@@ -67,20 +68,46 @@ Status CheckKeyDigits(std::string_view kind, std::string_view number,
   return Status::Ok();
 }
 
-// Splits on `separator`; keeps empty parts.
-std::vector<std::string_view> Split(std::string_view s, char separator) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (true) {
-    const size_t end = s.find(separator, start);
-    if (end == std::string_view::npos) {
-      parts.push_back(s.substr(start));
-      return parts;
+// The parts of a string split on a separator, empty parts kept, without allocating: the first
+// kMaxParts are kept, the rest only counted.
+template <size_t kMaxParts>
+class SplitParts {
+ public:
+  SplitParts(std::string_view s, char separator) {
+    size_t start = 0;
+    while (true) {
+      const size_t end = s.find(separator, start);
+      const std::string_view part =
+          end == std::string_view::npos ? s.substr(start) : s.substr(start, end - start);
+      if (size_ < kMaxParts) parts_[size_] = part;
+      ++size_;
+      if (end == std::string_view::npos) return;
+      start = end + 1;
     }
-    parts.push_back(s.substr(start, end - start));
-    start = end + 1;
   }
-}
+
+  // Every part, kept or not.
+  size_t size() const { return size_; }
+  // True if every part is kept.
+  bool all_kept() const { return size_ <= kMaxParts; }
+  // Requires i < size() and i < kMaxParts.
+  std::string_view operator[](size_t i) const {
+    TL_ASSERT(i < size_);
+    TL_ASSERT(i < kMaxParts);
+    return parts_[i];
+  }
+  // Requires all_kept() and size() > 0.
+  std::string_view back() const { return (*this)[size_ - 1]; }
+  void pop_back() {
+    TL_ASSERT(all_kept());
+    TL_ASSERT(size_ > 0);
+    --size_;
+  }
+
+ private:
+  std::array<std::string_view, kMaxParts> parts_;
+  size_t size_ = 0;
+};
 
 // Counts the characters of a percent-escaped string; returns false on a bad escape.
 bool UnescapedLength(std::string_view s, size_t* length) {
@@ -155,6 +182,9 @@ struct EpcSchemeRule {
   size_t last_max_chars;
 };
 
+// Most dot-separated parts of any EPC scheme below.
+constexpr size_t kMaxEpcParts = 3;
+
 constexpr std::array<EpcSchemeRule, 12> kEpcSchemeRules = {{
     {"id", "sgtin", 3, 13, "serial", kMaxSerialChars},
     {"id", "sscc", 2, 17, "", 0},
@@ -169,6 +199,14 @@ constexpr std::array<EpcSchemeRule, 12> kEpcSchemeRules = {{
     {"class", "lgtin", 3, 13, "lot", kMaxSerialChars},
     {"idpat", "sgtin", 3, 13, "serial", kMaxSerialChars},
 }};
+static_assert(
+    [] {
+      for (const EpcSchemeRule& rule : kEpcSchemeRules) {
+        if (rule.parts > kMaxEpcParts) return false;
+      }
+      return true;
+    }(),
+    "kMaxEpcParts is too small");
 
 Status CheckEpcUrn(std::string_view uri) {
   constexpr std::string_view kPrefix = "urn:epc:";
@@ -195,12 +233,15 @@ Status CheckEpcUrn(std::string_view uri) {
 
   const EpcSchemeRule* rule = nullptr;
   for (const EpcSchemeRule& r : kEpcSchemeRules) {
-    if (r.kind == kind && r.scheme == scheme) rule = &r;
+    if (r.kind == kind && r.scheme == scheme) {
+      rule = &r;
+      break;  // (kind, scheme) pairs are unique
+    }
   }
   // Other EPC schemes (gid, cpi, ginc, gsin, itip, upui, ...) are accepted unchecked.
   if (rule == nullptr) return Status::Ok();
 
-  const std::vector<std::string_view> parts = Split(body, '.');
+  const SplitParts<kMaxEpcParts> parts(body, '.');
   if (parts.size() != rule->parts) {
     return Status::InvalidArgument("EPC " + std::string(uri) + ": " +
                                    std::to_string(parts.size()) + " dot-separated parts, want " +
@@ -233,8 +274,11 @@ Status CheckEpcUrn(std::string_view uri) {
   return Status::Ok();
 }
 
-std::string PercentDecode(std::string_view s) {
-  std::string out;
+// Returns `s` with its %XX escapes decoded (other '%' kept as is): `s` itself if it has no '%',
+// else the decoded text, written to `out`.
+std::string_view PercentDecode(std::string_view s, std::string& out) {
+  if (s.find('%') == std::string_view::npos) return s;
+  out.clear();
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size() && IsHexDigit(s[i + 1]) && IsHexDigit(s[i + 2])) {
@@ -285,11 +329,12 @@ Status CheckDigitalLinkPair(std::string_view uri, std::string_view ai, std::stri
   if (ai == "8017" || ai == "8018") return CheckKeyDigits("GSRN", value, {18}, "18");
   if (ai == "402") return CheckKeyDigits("GSIN", value, {17}, "17");
   if (ai == "253" || ai == "255") {
-    const std::string_view kind = ai == "253" ? "GDTI" : "GCN";
+    const bool gdti = ai == "253";
+    const std::string_view kind = gdti ? "GDTI" : "GCN";
     if (value.size() < 13) return CheckKeyDigits(kind, value, {13}, "13");
     TL_RETURN_IF_ERROR(CheckKeyDigits(kind, value.substr(0, 13), {13}, "13"));
-    return CheckLength(uri, std::string(kind) + " serial", value.substr(13), 0,
-                       ai == "253" ? kMaxGdtiSerialChars : kMaxGcnSerialDigits);
+    return CheckLength(uri, gdti ? "GDTI serial" : "GCN serial", value.substr(13), 0,
+                       gdti ? kMaxGdtiSerialChars : kMaxGcnSerialDigits);
   }
   if (ai == "8003") {
     // N14 = "0" + the 13-digit GRAI (12 digits + check digit), then an optional serial.
@@ -306,7 +351,12 @@ Status CheckDigitalLinkPair(std::string_view uri, std::string_view ai, std::stri
   if (ai == "22") return CheckLength(uri, "consumer product variant", value, 1, kMaxSerialChars);
   if (ai == "235") return CheckLength(uri, "TPX", value, 1, kMaxTpxChars);
   if (ai == "254") return CheckLength(uri, "GLN extension", value, 1, kMaxSerialChars);
-  return CheckLength(uri, "AI (" + std::string(ai) + ") value", value, 1, 90);
+  // Any other AI. Its name is only spelled out for the message.
+  if (!value.empty() && value.size() <= kMaxAiValueChars) return Status::Ok();
+  std::string what = "AI (";
+  what.append(ai);
+  what.append(") value");
+  return CheckLength(uri, what, value, 1, kMaxAiValueChars);
 }
 
 // A GS1 Digital Link is an http(s) URI whose path ends in AI/value pairs that start with a
@@ -321,8 +371,10 @@ Status CheckDigitalLinkIfAny(std::string_view uri) {
   std::string_view path = rest.substr(path_start + 1);
   const size_t query = path.find_first_of("?#");
   if (query != std::string_view::npos) path = path.substr(0, query);
-  std::vector<std::string_view> segments = Split(path, '/');
-  if (!segments.empty() && segments.back().empty()) segments.pop_back();
+  // One more than the limit: a trailing '/' gives an empty last segment, dropped below.
+  SplitParts<kMaxDigitalLinkSegments + 1> segments(path, '/');
+  if (!segments.all_kept()) return Status::Ok();  // over kMaxDigitalLinkSegments
+  if (segments.size() > 0 && segments.back().empty()) segments.pop_back();
   if (segments.size() > kMaxDigitalLinkSegments) return Status::Ok();
 
   for (size_t start = 0; start < segments.size(); ++start) {
@@ -333,9 +385,10 @@ Status CheckDigitalLinkIfAny(std::string_view uri) {
       all_ais = all_ais && IsAiSegment(segments[i]);
     }
     if (!all_ais) continue;
+    std::string decoded;  // stays empty (no allocation) unless a value has a '%'
     for (size_t i = start; i < segments.size(); i += 2) {
       TL_RETURN_IF_ERROR(
-          CheckDigitalLinkPair(uri, segments[i], PercentDecode(segments[i + 1])));
+          CheckDigitalLinkPair(uri, segments[i], PercentDecode(segments[i + 1], decoded)));
     }
     return Status::Ok();
   }
@@ -365,6 +418,17 @@ bool StartsWithIgnoringCase(std::string_view s, std::string_view lower_prefix) {
     if (c != lower_prefix[i]) return false;
   }
   return true;
+}
+
+// CheckUriIdentifier for a `uri` known to pass IsUri (callers check that first, and IsUri
+// reads the whole string).
+Status CheckKnownUriScheme(std::string_view uri) {
+  if (StartsWith(uri, "urn:epc:")) return CheckEpcUrn(uri);
+  if (StartsWith(uri, kCnDrugScheme)) return CheckCnDrugCode(uri);
+  if (StartsWithIgnoringCase(uri, "https://") || StartsWithIgnoringCase(uri, "http://")) {
+    return CheckDigitalLinkIfAny(uri);
+  }
+  return Status::Ok();
 }
 
 bool LooksLikeUscc(std::string_view id) {
@@ -443,12 +507,7 @@ Status CheckUriIdentifier(std::string_view uri) {
   if (!IsUri(uri)) {
     return Status::InvalidArgument(Quote(uri) + ": want a URI (scheme:...) without spaces");
   }
-  if (StartsWith(uri, "urn:epc:")) return CheckEpcUrn(uri);
-  if (StartsWith(uri, kCnDrugScheme)) return CheckCnDrugCode(uri);
-  if (StartsWithIgnoringCase(uri, "https://") || StartsWithIgnoringCase(uri, "http://")) {
-    return CheckDigitalLinkIfAny(uri);
-  }
-  return Status::Ok();
+  return CheckKnownUriScheme(uri);
 }
 
 Status CheckObjectId(std::string_view id) {
@@ -457,20 +516,20 @@ Status CheckObjectId(std::string_view id) {
         Quote(id) + ": want a URI such as urn:epc:id:sgtin:..., a GS1 Digital Link " +
         "https://id.gs1.org/01/..., or cn-drug:<20 digits>");
   }
-  return CheckUriIdentifier(id);
+  return CheckKnownUriScheme(id);
 }
 
 Status CheckPartyId(std::string_view id) {
   if (IsAllDigits(id) && id.size() == 13) return CheckGln(id);
   if (LooksLikeUscc(id)) return CheckUnifiedSocialCreditCode(id);
-  if (IsUri(id)) return CheckUriIdentifier(id);
+  if (IsUri(id)) return CheckKnownUriScheme(id);
   return Status::InvalidArgument("party " + Quote(id) +
                                  ": want a 13-digit GLN, an 18-character unified social credit " +
                                  "code, or a URI (urn:epc:id:sgln:..., regulator:<code>)");
 }
 
 Status CheckFreeFormId(std::string_view id) {
-  if (IsUri(id)) return CheckUriIdentifier(id);
+  if (IsUri(id)) return CheckKnownUriScheme(id);
   return Status::Ok();
 }
 

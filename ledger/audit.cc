@@ -31,10 +31,9 @@ std::string TileName(TileId id) {
   return "tile " + std::to_string(id.level) + "/" + std::to_string(id.index);
 }
 
-uint64_t Fingerprint(std::string_view event_id) {
-  // Only compares index records with entries inside one audit; not a security boundary
-  // (the entries themselves are covered by SHA-256).
-  return std::hash<std::string_view>()(event_id) | 1;  // 0 means "no entry"
+// The first 8 bytes of an event-id index key, as a number (0 means "no entry").
+uint64_t Fingerprint(std::string_view index_key) {
+  return DecodeFixed64BigEndian(index_key) | 1;
 }
 
 // Collects findings from all threads, keeping the lowest sequences.
@@ -208,7 +207,7 @@ void ScanEntries(const LogStore& store, EntryScan& scan, std::vector<uint64_t>& 
       if (entry.event_id().empty()) {
         findings.Add(sequence, "entry " + Seq(sequence) + ": event_id is empty");
       } else {
-        fingerprints[sequence] = Fingerprint(entry.event_id());
+        fingerprints[sequence] = Fingerprint(EventIdKey(entry.event_id()));
       }
     }
     previous = leaf;
@@ -299,23 +298,24 @@ Result<AuditReport> AuditLog(const LogStore& store, const AuditOptions& options)
       std::unique_ptr<rocksdb::Iterator> it = store.NewIterator(Family::kEventIds, false);
       for (it->SeekToFirst(); it->Valid(); it->Next()) {
         index_records.fetch_add(1, std::memory_order_relaxed);
-        const std::string_view id = it->key().ToStringView();
-        if (it->value().size() != 8) {
-          findings.Add(std::nullopt, "event id index record \"" + std::string(id) +
-                                         "\" has a value of " + std::to_string(it->value().size()) +
-                                         " bytes, want 8");
+        const std::string_view key = it->key().ToStringView();
+        if (key.size() != kEventIdKeyBytes || it->value().size() != 8) {
+          findings.Add(std::nullopt, "event id index record " + HexEncode(key) + " has a " +
+                                         std::to_string(key.size()) + "-byte key and a " +
+                                         std::to_string(it->value().size()) +
+                                         "-byte value, want 16 and 8");
           continue;
         }
         const uint64_t sequence = DecodeFixed64BigEndian(it->value().ToStringView());
         if (sequence >= size) {
-          findings.Add(std::nullopt, "event id index maps \"" + std::string(id) +
-                                         "\" to entry " + Seq(sequence) + ", beyond the log");
+          findings.Add(std::nullopt, "event id index maps key " + HexEncode(key) + " to entry " +
+                                         Seq(sequence) + ", beyond the log");
           continue;
         }
         if (index_fingerprints[sequence] != 0) {
           findings.Add(sequence, "event id index maps two ids to entry " + Seq(sequence));
         }
-        index_fingerprints[sequence] = Fingerprint(id);
+        index_fingerprints[sequence] = Fingerprint(key);
       }
       index_status = LogStore::IteratorStatus(*it, "scanning the event id index");
     });

@@ -150,11 +150,34 @@ TEST_F(AuditTest, EventIdIndexGapsAreReported) {
   v1::LedgerEntry entry;
   ASSERT_TRUE(entry.ParseFromString(**store->GetEntry(42)));
   store.reset();
-  Delete(Family::kEventIds, entry.event_id());
+  Delete(Family::kEventIds, EventIdKey(entry.event_id()));
   AuditReport report = Audit();
   ASSERT_FALSE(report.ok());
   EXPECT_EQ(report.first_bad_sequence(), 42u);
   EXPECT_NE(report.findings.front().problem.find("not in the index"), std::string::npos);
+}
+
+// The index is keyed by a hash of the id, so readers compare the entry it points at: an index
+// record pointing at another entry is reported by the audit and refused by lookups.
+TEST_F(AuditTest, IndexRecordPointingAtAnotherEntryIsCaught) {
+  std::string key;
+  {
+    auto store = *LogStore::Open(dir_.string(), OpenMode::kReadOnly, {});
+    v1::LedgerEntry entry;
+    ASSERT_TRUE(entry.ParseFromString(**store->GetEntry(100)));
+    key = EventIdKey(entry.event_id());
+  }
+  Rewrite(Family::kEventIds, key, [](std::string& value) {
+    value = std::string("\0\0\0\0\0\0\0\x65", 8);  // entry 101
+  });
+  AuditReport report = Audit();
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.first_bad_sequence(), 100u) << report.findings.front().problem;
+  auto ledger = Ledger::Open(dir_.string(), std::nullopt, {});
+  ASSERT_TRUE(ledger.ok());
+  auto found = (*ledger)->FindEvent("a100");
+  EXPECT_EQ(found.status().code(), StatusCode::kDataLoss) << found.status().ToString();
+  EXPECT_EQ(*(*ledger)->FindEvent("a102"), std::optional<uint64_t>(102));
 }
 
 }  // namespace

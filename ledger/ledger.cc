@@ -253,25 +253,25 @@ Status Ledger::ValidateRequests(const std::vector<AppendRequest>& requests) cons
   }
   for (size_t i = 0; i < requests.size(); ++i) {
     const AppendRequest& r = requests[i];
-    const std::string where = "request " + std::to_string(i) + ": ";
-    if (r.event_id.empty()) return Status::InvalidArgument(where + "event_id is empty");
+    // Messages are built only for a request that fails: this runs for every appended event.
+    auto refuse = [i](const std::string& what) {
+      return Status::InvalidArgument("request " + std::to_string(i) + ": " + what);
+    };
+    if (r.event_id.empty()) return refuse("event_id is empty");
     if (r.event_id.size() > kMaxEventIdBytes) {
-      return Status::InvalidArgument(where + "event_id has " + std::to_string(r.event_id.size()) +
-                                     " bytes, more than " + std::to_string(kMaxEventIdBytes));
+      return refuse("event_id has " + std::to_string(r.event_id.size()) + " bytes, more than " +
+                    std::to_string(kMaxEventIdBytes));
     }
-    if (r.submitter_id.empty()) return Status::InvalidArgument(where + "submitter_id is empty");
+    if (r.submitter_id.empty()) return refuse("submitter_id is empty");
     if (r.submitter_id.size() > kMaxSubmitterIdBytes) {
-      return Status::InvalidArgument(where + "submitter_id is longer than " +
-                                     std::to_string(kMaxSubmitterIdBytes) + " bytes");
+      return refuse("submitter_id is longer than " + std::to_string(kMaxSubmitterIdBytes) +
+                    " bytes");
     }
-    if (r.encoding == v1::EVENT_ENCODING_UNSPECIFIED) {
-      return Status::InvalidArgument(where + "event encoding is unspecified");
-    }
-    if (r.event.empty()) return Status::InvalidArgument(where + "event bytes are empty");
+    if (r.encoding == v1::EVENT_ENCODING_UNSPECIFIED) return refuse("event encoding is unspecified");
+    if (r.event.empty()) return refuse("event bytes are empty");
     if (r.event.size() > options_.max_event_bytes) {
-      return Status::InvalidArgument(where + "event has " + std::to_string(r.event.size()) +
-                                     " bytes, more than max_event_bytes " +
-                                     std::to_string(options_.max_event_bytes));
+      return refuse("event has " + std::to_string(r.event.size()) +
+                    " bytes, more than max_event_bytes " + std::to_string(options_.max_event_bytes));
     }
   }
   return Status::Ok();
@@ -465,9 +465,13 @@ Result<AppendResult> Ledger::ExistingResult(const AppendRequest& request, uint64
                             Seq(sequence) + ", which does not exist");
   }
   v1::LedgerEntry entry;
-  if (!entry.ParseFromString(*bytes) || entry.event_id() != request.event_id) {
-    return Status::DataLoss("event id \"" + request.event_id + "\" is indexed at entry " +
-                            Seq(sequence) + ", which holds another event");
+  if (!entry.ParseFromString(*bytes)) {
+    return Status::DataLoss("entry " + Seq(sequence) + " does not decode");
+  }
+  if (entry.event_id() != request.event_id) {
+    // Two ids with the same 128-bit index key (or a corrupted index): refuse rather than guess.
+    return Status::DataLoss("event id \"" + request.event_id + "\" has the index key of entry " +
+                            Seq(sequence) + ", which holds event \"" + entry.event_id() + "\"");
   }
   const bool same = entry.event() == request.event && entry.event_encoding() == request.encoding &&
                     entry.submitter_id() == request.submitter_id;
@@ -500,17 +504,17 @@ Result<std::unique_ptr<Ledger::PreparedBatch>> Ledger::Prepare(
     return nullptr;
   };
   std::vector<const InFlightBatch::Entry*> pending_hits;
+  std::vector<std::string> keys;        // EventIdKey of every request, hashed once
   std::vector<std::string_view> lookup;
   std::vector<size_t> lookup_slot;  // request number of each lookup
   for (const auto& submission : batch.submissions) {
     for (const AppendRequest& request : submission->requests) {
+      keys.push_back(EventIdKey(request.event_id));
       pending_hits.push_back(pending.empty() ? nullptr : find_pending(request.event_id));
-      if (pending_hits.back() == nullptr) {
-        lookup.push_back(request.event_id);
-        lookup_slot.push_back(pending_hits.size() - 1);
-      }
+      if (pending_hits.back() == nullptr) lookup_slot.push_back(pending_hits.size() - 1);
     }
   }
+  for (size_t slot : lookup_slot) lookup.push_back(keys[slot]);
   std::vector<std::optional<uint64_t>> found;
   if (Status s = store_->FindEvents(lookup, &found); !s.ok()) return fail(s);
   std::vector<std::optional<uint64_t>> in_store(pending_hits.size());
@@ -521,6 +525,8 @@ Result<std::unique_ptr<Ledger::PreparedBatch>> Ledger::Prepare(
   const uint64_t first_sequence = tree_.size();
   if (tree_.size() == last_checkpoint_size_) oldest_uncovered_micros_ = now;
   batch.appended.reserve(pending_hits.size());
+  std::vector<std::pair<std::string_view, uint64_t>> new_keys;  // index records to write
+  new_keys.reserve(pending_hits.size());
   std::string bytes;
   size_t slot = 0;
   for (auto& submission : batch.submissions) {
@@ -569,8 +575,8 @@ Result<std::unique_ptr<Ledger::PreparedBatch>> Ledger::Prepare(
       TL_ASSERT(tree_.size() == sequence + 1);
       previous_hash_ = leaf;
       prepared->batch.PutEntry(sequence, bytes);
-      prepared->batch.PutEventId(request.event_id, sequence);
       batch.appended.emplace(request.event_id, InFlightBatch::Entry{sequence, leaf, &request});
+      new_keys.emplace_back(keys[i], sequence);
       submission->results.push_back(
           {AppendOutcome::kAppended, Receipt{request.event_id, sequence, leaf}});
     }
@@ -584,6 +590,10 @@ Result<std::unique_ptr<Ledger::PreparedBatch>> Ledger::Prepare(
   }
   TL_ASSERT(tree_.size() == first_sequence + batch.appended.size());
   prepared->rejection_count = next_rejection_;
+  // Index records go in key order: the memtable's skiplist then inserts each one next to the
+  // previous (its sequential-insert splice) instead of searching from the top for each.
+  std::sort(new_keys.begin(), new_keys.end());
+  for (const auto& [key, sequence] : new_keys) prepared->batch.PutEventId(key, sequence);
 
   // 3. Tree tiles changed by this batch, and a checkpoint if one is due.
   prepared->tiles = tree_.TakeChangedTiles();
@@ -781,7 +791,13 @@ Result<std::string> Ledger::GetEntry(uint64_t sequence) const {
 Result<std::optional<uint64_t>> Ledger::FindEvent(std::string_view event_id) const {
   TL_ASSIGN_OR_RETURN(std::optional<uint64_t> sequence, store_->FindEvent(event_id));
   // An id can be in the index a moment before size() covers it; report only committed ones.
-  if (sequence.has_value() && *sequence >= size()) return std::optional<uint64_t>();
+  if (!sequence.has_value() || *sequence >= size()) return std::optional<uint64_t>();
+  TL_ASSIGN_OR_RETURN(std::string bytes, GetEntry(*sequence));
+  v1::LedgerEntry entry;
+  if (!entry.ParseFromString(bytes) || entry.event_id() != event_id) {
+    return Status::DataLoss("the event id index points \"" + std::string(event_id) +
+                            "\" at entry " + Seq(*sequence) + ", which holds another event");
+  }
   return sequence;
 }
 

@@ -66,7 +66,7 @@ struct LedgerOptions {
   // ...or once the oldest uncovered entry is this old.
   uint32_t checkpoint_interval_ms = 1000;
   // Decoded Merkle tiles kept in memory for proofs (16 KiB each).
-  size_t tile_cache_bytes = size_t{64} << 20;
+  size_t tile_cache_bytes = size_t{256} << 20;
   StoreOptions store;
   // Wall clock for record times and checkpoint timing, in microseconds since the epoch.
   std::function<int64_t()> clock_unix_micros;
@@ -159,7 +159,8 @@ class Ledger {
 
   // The exact stored bytes of entry `sequence`. OutOfRange if sequence >= size().
   Result<std::string> GetEntry(uint64_t sequence) const;
-  // Sequence of `event_id` if it is in the committed log.
+  // Sequence of `event_id` if it is in the committed log. DataLoss if the index points the id
+  // at an entry holding another id.
   Result<std::optional<uint64_t>> FindEvent(std::string_view event_id) const;
   Result<Sha256Digest> LeafHash(uint64_t sequence);
   // Root of the tree of the first `tree_size` entries. OutOfRange if tree_size > size().

@@ -7,7 +7,7 @@
 //   column family   key                              value
 //   default         "metadata"                       traceledger.v1.LogMetadata
 //   entries         sequence, 8 bytes big-endian     traceledger.v1.LedgerEntry (exact bytes)
-//   event_ids       event id bytes                   sequence, 8 bytes big-endian
+//   event_ids       SHA-256(event id)[0:16]          sequence, 8 bytes big-endian
 //   tiles           tile level (1 byte), index (8)   merkle::Tile encoding
 //   checkpoints     tree size, 8 bytes big-endian    signed checkpoint note
 //   sources         stream name                      next offset, 8 bytes big-endian
@@ -65,6 +65,11 @@ struct StoreOptions {
 };
 
 std::string EntryKey(uint64_t sequence);
+// The event-id index key: the first 16 bytes of SHA-256(event id). Fixed-size and uniformly
+// spread, so index records stay small whatever ids submitters use; the entry it points to
+// holds the full id, which readers compare (a collision needs ~2^64 ids).
+inline constexpr size_t kEventIdKeyBytes = 16;
+std::string EventIdKey(std::string_view event_id);
 std::string TileKey(merkle::TileId id);
 std::string CheckpointKey(uint64_t tree_size);
 Result<merkle::TileId> DecodeTileKey(std::string_view key);
@@ -85,7 +90,8 @@ class LogStore {
 
     void PutMetadata(std::string_view bytes);
     void PutEntry(uint64_t sequence, std::string_view entry_bytes);
-    void PutEventId(std::string_view event_id, uint64_t sequence);
+    // `key` is EventIdKey(event id).
+    void PutEventId(std::string_view key, uint64_t sequence);
     void PutTile(merkle::TileId id, std::string_view tile_bytes);
     void PutCheckpoint(uint64_t tree_size, std::string_view note);
     void PutSourcePosition(std::string_view stream, int64_t next_offset);
@@ -121,9 +127,11 @@ class LogStore {
 
   Result<std::optional<std::string>> Get(Family family, std::string_view key) const;
   Result<std::optional<std::string>> GetMetadata() const;
-  // One MultiGet over the event id index. out[i] is the sequence of ids[i], if present.
-  Status FindEvents(const std::vector<std::string_view>& ids,
+  // One MultiGet over the event id index: `keys` are EventIdKey()s; out[i] is the sequence
+  // indexed under keys[i], if any (the caller compares that entry's id).
+  Status FindEvents(const std::vector<std::string_view>& keys,
                     std::vector<std::optional<uint64_t>>* out) const;
+  // The sequence indexed under EventIdKey(event_id), if any (not yet compared with the entry).
   Result<std::optional<uint64_t>> FindEvent(std::string_view event_id) const;
   Result<std::optional<std::string>> GetEntry(uint64_t sequence) const;
   Result<std::optional<merkle::Tile>> GetTile(merkle::TileId id) const;

@@ -224,10 +224,12 @@ Status KafkaIngester::Run(const std::atomic<bool>& stop, std::chrono::millisecon
       if (!fatal_.ok()) break;
     }
     Pending& pending = *pending_;
+    // One clock read per message: at 100k+ messages/s clock_gettime shows up in profiles.
+    const auto loop_now = Clock::now();
     auto timeout = kIdlePoll;
     if (pending.messages > 0) {
-      const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() -
-                                                                             pending.started);
+      const auto age =
+          std::chrono::duration_cast<std::chrono::milliseconds>(loop_now - pending.started);
       timeout = std::max(std::chrono::milliseconds(1), options_.max_batch_wait - age);
     }
     KafkaMessage message(rd_kafka_consumer_poll(consumer_.get(), static_cast<int>(timeout.count())));
@@ -239,7 +241,11 @@ Status KafkaIngester::Run(const std::atomic<bool>& stop, std::chrono::millisecon
         record->set_topic(rd_kafka_topic_name(message->rkt));
         record->set_partition(message->partition);
         record->set_offset(message->offset);
-        context.now_unix_micros = NowMicros();
+        // Event times are checked against a wall clock refreshed every 256 messages (and on
+        // each new batch): the allowed skew is minutes, the refresh a few milliseconds.
+        if (pending.messages == 0 || (pending.messages & 255) == 0) {
+          context.now_unix_micros = NowMicros();
+        }
         auto checked = DecodeAndValidate(payload, v1::EVENT_ENCODING_PROTOBUF, context);
         if (auto* event = std::get_if<v1::Event>(&checked)) {
           ledger::AppendRequest request;
@@ -271,7 +277,7 @@ Status KafkaIngester::Run(const std::atomic<bool>& stop, std::chrono::millisecon
           if (partial.ok()) rejection.set_event_id(partial->event_id().substr(0, 256));
           pending.call.rejections.push_back(std::move(rejection));
         }
-        if (pending.messages == 0) pending.started = Clock::now();
+        if (pending.messages == 0) pending.started = loop_now;
         ++pending.messages;
         pending.next_offsets[message->partition] = message->offset + 1;
       } else if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -301,13 +307,12 @@ Status KafkaIngester::Run(const std::atomic<bool>& stop, std::chrono::millisecon
       }
     }
     if (pending.messages >= options_.max_batch_messages ||
-        (pending.messages > 0 && Clock::now() - pending.started >= options_.max_batch_wait)) {
+        (pending.messages > 0 && loop_now - pending.started >= options_.max_batch_wait)) {
       Flush();
     }
-    const auto now = Clock::now();
-    if (now - last_report >= options_.report_interval) {
-      Report(std::chrono::duration<double>(now - last_report).count());
-      last_report = now;
+    if (loop_now - last_report >= options_.report_interval) {
+      Report(std::chrono::duration<double>(loop_now - last_report).count());
+      last_report = loop_now;
     }
   }
   // Shutdown: everything consumed becomes durable (offsets stored) before we leave the group.

@@ -8,6 +8,7 @@
 #include "ingest/logging.h"
 #include "ledger/base/encoding.h"
 #include "ledger/merkle/hasher.h"
+#include "tl/v1/events.pb.h"
 #include "tl/v1/ledger.pb.h"
 
 namespace traceledger::ingest {
@@ -33,9 +34,15 @@ class LedgerEntries : public Outbox {
           }
           OutboxMessage message;
           message.sequence = sequence;
-          auto event = DecodeEvent(entry.event(), entry.event_encoding());
+          // The entry was validated when it was appended: decode only to find its key (a plain
+          // parse for protobuf, the strict decoder for the text encodings).
           std::vector<std::string> ids;
-          if (event.ok()) ids = ObjectIdsOf(*event);
+          if (entry.event_encoding() == v1::EVENT_ENCODING_PROTOBUF) {
+            v1::Event event;
+            if (event.ParseFromString(entry.event())) ids = ObjectIdsOf(event);
+          } else if (auto event = DecodeEvent(entry.event(), entry.event_encoding()); event.ok()) {
+            ids = ObjectIdsOf(*event);
+          }
           message.key = ids.empty() ? entry.event_id() : ids.front();
           message.value = std::string(bytes);
           message.headers = {{"traceledger-leaf-hash", HexEncode(ledger::merkle::HashLeaf(bytes))},

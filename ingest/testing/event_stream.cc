@@ -160,7 +160,7 @@ std::string CalendarDate(int64_t days) {
   const int64_t day = day_of_year - (153 * month_index + 2) / 5 + 1;
   const int64_t month = month_index < 10 ? month_index + 3 : month_index - 9;
   const int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
-  char text[32];
+  char text[64];  // room for any three long longs, so no truncation is possible
   std::snprintf(text, sizeof(text), "%04lld-%02lld-%02lld", static_cast<long long>(year),
                 static_cast<long long>(month), static_cast<long long>(day));
   return text;

@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash tools/scripts/install_deps.sh
-echo "== building tracectl (preset release)"
-bash tools/scripts/build.sh release tracectl > /dev/null
+echo "== building tracectl and traceledger (preset release)"
+bash tools/scripts/build.sh release tracectl traceledger > /dev/null
 tracectl=$PWD/build/release/tools/tracectl
 events=$PWD/tools/demo/sample_events.jsonl
 dir=${TL_DEMO_DIR:-$(mktemp -d /tmp/traceledger-demo.XXXXXX)}/ledger

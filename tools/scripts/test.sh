@@ -5,7 +5,8 @@
 #     unit, integration (crash/kill tests, the independent verifier, the real Kafka broker);
 #  3. builds the unit tests with AddressSanitizer + UndefinedBehaviorSanitizer (preset "asan")
 #     and runs them;
-#  4. builds the multi-threaded ledger tests with ThreadSanitizer (preset "tsan") and runs them.
+#  4. builds the multi-threaded ledger tests with ThreadSanitizer (preset "tsan") and runs them;
+#  5. builds the release preset (-O3, benchmarks) so that it stays warning-free too.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 start=$(date +%s)
@@ -32,5 +33,8 @@ echo "== build (tsan: ThreadSanitizer, the multi-threaded ledger tests)"
 bash tools/scripts/build.sh tsan ledger_test ledger_merkle_test
 echo "== ledger tests under TSan"
 ctest --preset tsan
+
+echo "== build (release: -O3 with the benchmarks; compiled, not run)"
+bash tools/scripts/build.sh release
 
 echo "== all tests passed in $(( $(date +%s) - start )) s"

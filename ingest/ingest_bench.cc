@@ -24,6 +24,7 @@
 #include "ingest/kafka_ingester.h"
 #include "ingest/testing/event_stream.h"
 #include "ingest/testing/kafka_test_client.h"
+#include "ledger/testing/machine.h"
 #include "ledger/data_dir.h"
 
 namespace traceledger::ingest {
@@ -135,17 +136,6 @@ IngestResult IngestRate(const std::string& brokers, const std::string& topic, ui
   return result;
 }
 
-std::string Machine() {
-  std::string cpu = "unknown CPU";
-  std::ifstream info("/proc/cpuinfo");
-  for (std::string line; std::getline(info, line);) {
-    if (line.rfind("model name", 0) == 0) {
-      cpu = line.substr(line.find(':') + 2);
-      break;
-    }
-  }
-  return cpu + ", " + std::to_string(std::thread::hardware_concurrency()) + " cores";
-}
 
 }  // namespace
 }  // namespace traceledger::ingest
@@ -211,7 +201,8 @@ int main(int argc, char** argv) {
 
   std::printf("Machine: %s; %llu events, mean payload %.0f bytes, %d partitions, broker on the "
               "same machine\n\n",
-              Machine().c_str(), static_cast<unsigned long long>(events),
+              traceledger::ledger::testing::MachineDescription().c_str(),
+              static_cast<unsigned long long>(events),
               static_cast<double>(payload_bytes) / static_cast<double>(events), kPartitions);
   std::printf("| measurement | events/s | vs. bare consumer (mean of both runs) |\n|---|---:|---:|\n");
   const double reference = (bare + bare_after) / 2;

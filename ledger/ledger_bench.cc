@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "ledger/testing/machine.h"
 #include "ledger/audit.h"
 #include "ledger/base/encoding.h"
 #include "ledger/ledger.h"
@@ -53,20 +54,6 @@ void Report(std::string what, double rate, std::string unit, std::string note = 
   rows.push_back({std::move(what), rate, std::move(unit), std::move(note)});
 }
 
-std::string Machine() {
-  std::string cpu = "unknown CPU";
-  std::ifstream info("/proc/cpuinfo");
-  for (std::string line; std::getline(info, line);) {
-    if (line.rfind("model name", 0) == 0) {
-      cpu = line.substr(line.find(':') + 2);
-      break;
-    }
-  }
-  utsname u{};
-  uname(&u);
-  return cpu + ", " + std::to_string(std::thread::hardware_concurrency()) + " cores, Linux " +
-         u.release;
-}
 
 // Reference 1: SHA-256 of 300-byte messages straight through OpenSSL EVP, one core.
 void BenchRawSha256(double seconds) {
@@ -195,7 +182,7 @@ void Run(const std::string& dir, uint64_t entries, double seconds) {
            AppendAll(*ledger, MakeBatches("only-", entries, 1000), 4), "entries/s");
     return;
   }
-  std::fprintf(stderr, "machine: %s\n", Machine().c_str());
+  std::fprintf(stderr, "machine: %s\n", ledger::testing::MachineDescription().c_str());
   BenchRawSha256(seconds);
   BenchRawRocksDb(dir + "/raw", 200000);
 
@@ -296,7 +283,8 @@ void Run(const std::string& dir, uint64_t entries, double seconds) {
   }
   std::filesystem::remove_all(db_dir);
 
-  std::printf("Machine: %s\n\n| measurement | rate | unit |\n|---|---:|---|\n", Machine().c_str());
+  std::printf("Machine: %s\n\n| measurement | rate | unit |\n|---|---:|---|\n",
+              testing::MachineDescription().c_str());
   for (const Row& row : rows) {
     std::printf("| %s %s | %.0f | %s |\n", row.what.c_str(), row.note.c_str(), row.rate,
                 row.unit.c_str());

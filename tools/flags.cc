@@ -1,6 +1,9 @@
 #include "tools/flags.h"
 
 #include <charconv>
+#include <cstdio>
+#include <exception>
+#include <string>
 
 namespace traceledger::tools {
 
@@ -74,6 +77,60 @@ Result<uint64_t> Flags::RequireUint(const std::string& name) const {
   TL_ASSIGN_OR_RETURN(std::optional<uint64_t> value, GetUint(name));
   if (!value.has_value()) return Status::InvalidArgument("missing required flag --" + name);
   return *value;
+}
+
+namespace {
+
+void PrintCommands(std::string_view program, std::string_view about,
+                   const std::map<std::string, Command>& commands) {
+  const std::string name(program);
+  std::printf("%s: %s\n\nusage: %s COMMAND [flags]; %s COMMAND --help for details.\n\n"
+              "commands:\n",
+              name.c_str(), std::string(about).c_str(), name.c_str(), name.c_str());
+  for (const auto& [command_name, command] : commands) {
+    std::printf("  %-11s %s\n", command_name.c_str(), command.summary.c_str());
+  }
+}
+
+int Dispatch(std::string_view program, std::string_view about,
+             const std::map<std::string, Command>& commands, int argc, char** argv) {
+  const std::string name(program);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    PrintCommands(program, about, commands);
+    return args.empty() ? kExitUsage : kExitOk;
+  }
+  auto it = commands.find(args[0]);
+  if (it == commands.end()) {
+    std::fprintf(stderr, "%s: unknown command \"%s\"\n", name.c_str(), args[0].c_str());
+    PrintCommands(program, about, commands);
+    return kExitUsage;
+  }
+  const Command& command = it->second;
+  auto flags = Flags::Parse({args.begin() + 1, args.end()}, command.value_flags, command.bool_flags);
+  if (!flags.ok()) {
+    std::fprintf(stderr, "%s %s: %s\nusage: %s\n", name.c_str(), args[0].c_str(),
+                 flags.status().message().c_str(), command.usage.c_str());
+    return kExitUsage;
+  }
+  if (flags->Has("help")) {
+    std::printf("%s\n", command.usage.c_str());
+    return kExitOk;
+  }
+  return command.run(*flags);
+}
+
+}  // namespace
+
+int RunCommand(std::string_view program, std::string_view about,
+               const std::map<std::string, Command>& commands, int argc, char** argv) {
+  // Our code does not throw; this catches what third-party code may (STYLE.md section 4).
+  try {
+    return Dispatch(program, about, commands, argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: internal error: %s\n", std::string(program).c_str(), e.what());
+    return kExitInternal;
+  }
 }
 
 }  // namespace traceledger::tools

@@ -1,11 +1,13 @@
 // File: tools/flags.h
 //
-// A small command-line parser for the tools: "--name value", "--name=value" and boolean
-// "--name" flags, plus positional arguments. Unknown flags are errors that name the flag.
+// The tools' command line: a small parser for "--name value", "--name=value" and boolean
+// "--name" flags plus positional arguments (unknown flags are errors that name the flag), and
+// RunCommand(), the "PROGRAM COMMAND [flags]" dispatch with help texts that the tools share.
 #ifndef TRACELEDGER_TOOLS_FLAGS_H_
 #define TRACELEDGER_TOOLS_FLAGS_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -37,6 +39,25 @@ class Flags {
   std::set<std::string> present_;
   std::vector<std::string> positional_;
 };
+
+// One subcommand of a tool.
+struct Command {
+  std::string summary;  // one line for the command list
+  std::string usage;    // the full help text
+  std::set<std::string> value_flags;
+  std::set<std::string> bool_flags;
+  std::function<int(const Flags&)> run;  // returns the exit code
+};
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitInternal = 3;
+
+// Runs `PROGRAM COMMAND [flags]`: "help"/"--help" or no command prints `about` and the command
+// list; "COMMAND --help" prints its usage; a bad flag prints the error and the usage (exit
+// kExitUsage). Exceptions escaping a command (from third-party code) become kExitInternal.
+int RunCommand(std::string_view program, std::string_view about,
+               const std::map<std::string, Command>& commands, int argc, char** argv);
 
 }  // namespace traceledger::tools
 

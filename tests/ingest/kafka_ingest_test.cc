@@ -323,14 +323,14 @@ TEST_F(KafkaIngestTest, EveryUniqueValidEventOnceAndEveryMalformedMessageRejecte
   VerifyExactlyOnce();
 }
 
-// Events arrive in ten waves of 10,000. Before each wave a worker is started and allowed to
-// catch up; the wave is produced, and the worker is SIGKILLed a random 0-150 ms later, while it
+// Events arrive in twenty waves of 5,000. Before each wave a worker is started and allowed to
+// catch up; the wave is produced, and the worker is SIGKILLed a random 0-30 ms later, while it
 // is working through the wave. A kill counts only if the ledger, read after it, lacks events
 // of the wave, i.e. the worker was killed in the middle of ingesting; at least 5 are required.
 TEST_F(KafkaIngestTest, SigkilledWorkerRestartsWithTheSameExactlyOnceResult) {
   GenerateStream();
   std::mt19937_64 rng(seed_);
-  constexpr size_t kWaves = 10;
+  constexpr size_t kWaves = 20;
   int kills = 0;
   int kills_mid_ingestion = 0;
   for (size_t wave = 0; wave < kWaves; ++wave) {
@@ -346,7 +346,7 @@ TEST_F(KafkaIngestTest, SigkilledWorkerRestartsWithTheSameExactlyOnceResult) {
     ASSERT_GE(Done(), static_cast<int64_t>(begin)) << "the worker did not catch up";
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // its consumer is fetching
     Produce(begin, end);
-    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 150));
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 30));
     worker->Kill();
     ++kills;
     if (LedgerSize() < UniqueValidIn(end)) ++kills_mid_ingestion;

@@ -32,9 +32,7 @@ namespace {
 using ledger::Ledger;
 using nlohmann::json;
 
-constexpr int kExitOk = 0;
 constexpr int kExitCheckFailed = 1;
-constexpr int kExitUsage = 2;
 constexpr int kExitFailure = 3;
 constexpr size_t kMaxLineBytes = size_t{1} << 20;  // = LedgerOptions::max_event_bytes
 constexpr size_t kMaxReportedErrors = 50;
@@ -97,14 +95,6 @@ class Progress {
 };
 
 // ---------------------------------------------------------------------------------------------
-
-struct Command {
-  std::string summary;
-  std::string usage;
-  std::set<std::string> value_flags;
-  std::set<std::string> bool_flags;
-  std::function<int(const Flags&)> run;
-};
 
 int Keygen(const Flags& flags) {
   auto dir = flags.Require("data");
@@ -529,49 +519,11 @@ const std::map<std::string, Command>& Commands() {
   return *commands;
 }
 
-void PrintHelp() {
-  std::printf(
-      "tracectl: operate and verify a traceledger data directory.\n\n"
-      "usage: tracectl COMMAND [flags]; tracectl COMMAND --help for details.\n\ncommands:\n");
-  for (const auto& [name, command] : Commands()) {
-    std::printf("  %-11s %s\n", name.c_str(), command.summary.c_str());
-  }
-}
-
-int Run(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
-    PrintHelp();
-    return args.empty() ? kExitUsage : kExitOk;
-  }
-  auto it = Commands().find(args[0]);
-  if (it == Commands().end()) {
-    std::fprintf(stderr, "tracectl: unknown command \"%s\"\n", args[0].c_str());
-    PrintHelp();
-    return kExitUsage;
-  }
-  const Command& command = it->second;
-  auto flags = Flags::Parse({args.begin() + 1, args.end()}, command.value_flags, command.bool_flags);
-  if (!flags.ok()) {
-    std::fprintf(stderr, "tracectl %s: %s\nusage: %s\n", args[0].c_str(),
-                 flags.status().message().c_str(), command.usage.c_str());
-    return kExitUsage;
-  }
-  if (flags->Has("help")) {
-    std::printf("%s\n", command.usage.c_str());
-    return kExitOk;
-  }
-  return command.run(*flags);
-}
-
 }  // namespace
 }  // namespace traceledger::tools
 
 int main(int argc, char** argv) {
-  try {
-    return traceledger::tools::Run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tracectl: internal error: %s\n", e.what());
-    return 3;
-  }
+  using traceledger::tools::RunCommand;
+  return RunCommand("tracectl", "operate and verify a traceledger data directory.",
+                    traceledger::tools::Commands(), argc, argv);
 }

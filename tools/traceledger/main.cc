@@ -22,8 +22,6 @@
 namespace traceledger::tools {
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitUsage = 2;
 constexpr int kExitFailure = 3;
 
 std::atomic<bool> stop_requested{false};
@@ -122,14 +120,6 @@ int Ingest(const Flags& flags) {
   return kExitOk;
 }
 
-struct Command {
-  std::string summary;
-  std::string usage;
-  std::set<std::string> value_flags;
-  std::set<std::string> bool_flags;
-  std::function<int(const Flags&)> run;
-};
-
 const std::map<std::string, Command>& Commands() {
   static const auto* commands = new std::map<std::string, Command>{
       {"ingest",
@@ -156,48 +146,10 @@ const std::map<std::string, Command>& Commands() {
   return *commands;
 }
 
-void PrintHelp() {
-  std::printf("traceledger: the ledger's services.\n\nusage: traceledger COMMAND [flags]; "
-              "traceledger COMMAND --help for details.\n\ncommands:\n");
-  for (const auto& [name, command] : Commands()) {
-    std::printf("  %-8s %s\n", name.c_str(), command.summary.c_str());
-  }
-}
-
-int Run(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
-    PrintHelp();
-    return args.empty() ? kExitUsage : kExitOk;
-  }
-  auto it = Commands().find(args[0]);
-  if (it == Commands().end()) {
-    std::fprintf(stderr, "traceledger: unknown command \"%s\"\n", args[0].c_str());
-    PrintHelp();
-    return kExitUsage;
-  }
-  const Command& command = it->second;
-  auto flags = Flags::Parse({args.begin() + 1, args.end()}, command.value_flags, command.bool_flags);
-  if (!flags.ok()) {
-    std::fprintf(stderr, "traceledger %s: %s\nusage: %s\n", args[0].c_str(),
-                 flags.status().message().c_str(), command.usage.c_str());
-    return kExitUsage;
-  }
-  if (flags->Has("help")) {
-    std::printf("%s\n", command.usage.c_str());
-    return kExitOk;
-  }
-  return command.run(*flags);
-}
-
 }  // namespace
 }  // namespace traceledger::tools
 
 int main(int argc, char** argv) {
-  try {
-    return traceledger::tools::Run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "traceledger: internal error: %s\n", e.what());
-    return 3;
-  }
+  return traceledger::tools::RunCommand("traceledger", "the ledger's services.",
+                                        traceledger::tools::Commands(), argc, argv);
 }

@@ -144,9 +144,38 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& db_dir,
                                              LedgerOptions options) {
   const OpenMode mode = signer.has_value() ? OpenMode::kReadWrite : OpenMode::kReadOnly;
   TL_ASSIGN_OR_RETURN(std::unique_ptr<LogStore> store, LogStore::Open(db_dir, mode, options.store));
+  return OpenStore(std::move(store), std::move(signer), std::move(options));
+}
+
+Result<std::unique_ptr<Ledger>> Ledger::OpenFollower(const std::string& db_dir,
+                                                     const std::string& follower_dir,
+                                                     LedgerOptions options) {
+  options.store.follower_dir = follower_dir;
+  TL_ASSIGN_OR_RETURN(std::unique_ptr<LogStore> store,
+                      LogStore::Open(db_dir, OpenMode::kFollower, options.store));
+  TL_ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger,
+                      OpenStore(std::move(store), std::nullopt, std::move(options)));
+  ledger->follower_ = true;
+  return ledger;
+}
+
+Status Ledger::Refresh() {
+  if (!follower_) return Status::FailedPrecondition("only a follower ledger refreshes");
+  std::lock_guard<std::mutex> lock(refresh_mu_);
+  TL_RETURN_IF_ERROR(store_->CatchUp());
+  // Recover() re-derives everything committed (tree edge, checkpoint, counts) from the store.
+  TL_RETURN_IF_ERROR(Recover());
+  std::lock_guard<std::mutex> commit_lock(commit_mu_);
+  commit_cv_.notify_all();
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Ledger>> Ledger::OpenStore(std::unique_ptr<LogStore> store,
+                                                  std::optional<NoteSigner> signer,
+                                                  LedgerOptions options) {
   TL_ASSIGN_OR_RETURN(std::optional<std::string> metadata_bytes, store->GetMetadata());
   if (!metadata_bytes.has_value()) {
-    return Status::DataLoss("ledger database " + db_dir + " has no metadata record");
+    return Status::DataLoss("ledger database has no metadata record");
   }
   v1::LogMetadata metadata;
   if (!metadata.ParseFromString(*metadata_bytes)) {

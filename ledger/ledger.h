@@ -137,6 +137,14 @@ class Ledger {
   static Result<std::unique_ptr<Ledger>> Open(const std::string& db_dir,
                                               std::optional<NoteSigner> signer,
                                               LedgerOptions options);
+  // Opens a read-only follower of a ledger another process is writing (a RocksDB secondary
+  // instance keeping its own files in `follower_dir`); Refresh() brings it up to date.
+  static Result<std::unique_ptr<Ledger>> OpenFollower(const std::string& db_dir,
+                                                      const std::string& follower_dir,
+                                                      LedgerOptions options);
+  // Followers: catches up with the writer (entries, tree, checkpoint, rejections).
+  // FailedPrecondition for a ledger that is not a follower.
+  Status Refresh();
   ~Ledger();
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
@@ -156,6 +164,7 @@ class Ledger {
   const v1::LogMetadata& metadata() const { return metadata_; }
   const NoteVerifier& verifier() const { return verifier_; }
   bool read_only() const { return !signer_.has_value(); }
+  bool follower() const { return follower_; }
 
   // The exact stored bytes of entry `sequence`. OutOfRange if sequence >= size().
   Result<std::string> GetEntry(uint64_t sequence) const;
@@ -210,6 +219,9 @@ class Ledger {
 
   Ledger(std::unique_ptr<LogStore> store, v1::LogMetadata metadata, NoteVerifier verifier,
          std::optional<NoteSigner> signer, LedgerOptions options);
+  static Result<std::unique_ptr<Ledger>> OpenStore(std::unique_ptr<LogStore> store,
+                                                   std::optional<NoteSigner> signer,
+                                                   LedgerOptions options);
   Status Recover();
   void StartThreads();
   Status ValidateRequests(const std::vector<AppendRequest>& requests) const;
@@ -250,6 +262,8 @@ class Ledger {
   mutable std::mutex commit_mu_;                // pairs with commit_cv_ for WaitForCommit
   mutable std::condition_variable commit_cv_;
   std::atomic<bool> closing_{false};
+  bool follower_ = false;
+  std::mutex refresh_mu_;  // serializes Refresh()
 
   // Sequencer state: touched only by the sequencer thread (and Recover before it starts).
   merkle::TreeBuilder tree_;

@@ -181,8 +181,11 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(const std::string& db_dir, Open
   if (mode != OpenMode::kCreate && !exists) {
     return Status::NotFound("no ledger database in " + db_dir);
   }
+  if (mode == OpenMode::kFollower && options.follower_dir.empty()) {
+    return Status::InvalidArgument("a follower needs a directory of its own (follower_dir)");
+  }
   std::unique_ptr<LogStore> store(new LogStore());
-  store->read_only_ = mode == OpenMode::kReadOnly;
+  store->read_only_ = mode == OpenMode::kReadOnly || mode == OpenMode::kFollower;
   store->block_cache_ = rocksdb::NewLRUCache(options.block_cache_bytes);
 
   rocksdb::DBOptions db_options;
@@ -219,7 +222,12 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(const std::string& db_dir, Open
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   std::vector<rocksdb::ColumnFamilyHandle*> opened;
-  if (store->read_only_) {
+  if (mode == OpenMode::kFollower) {
+    std::filesystem::create_directories(options.follower_dir, ec);
+    db_options.max_open_files = -1;  // required by secondary instances
+    s = rocksdb::DB::OpenAsSecondary(db_options, db_dir, options.follower_dir, families, &opened,
+                                     &raw);
+  } else if (store->read_only_) {
     s = rocksdb::DB::OpenForReadOnly(db_options, db_dir, families, &opened, &raw);
   } else {
     std::filesystem::create_directories(db_dir, ec);
@@ -258,6 +266,10 @@ Status LogStore::Write(Batch& batch, WalSync sync) {
   rocksdb::WriteOptions write_options;
   write_options.sync = sync == WalSync::kNow;
   return FromRocksDb(db_->Write(write_options, batch.batch_.get()), "writing ledger batch");
+}
+
+Status LogStore::CatchUp() {
+  return FromRocksDb(db_->TryCatchUpWithPrimary(), "catching up with the ledger writer");
 }
 
 Status LogStore::SyncWal() {

@@ -55,10 +55,14 @@ enum class OpenMode {
   kCreate,     // create a new database; fails if one exists
   kReadWrite,  // open an existing database for writing
   kReadOnly,   // open an existing database without writing (safe beside a running writer)
+  kFollower,   // a RocksDB secondary instance that can catch up with a running writer
 };
 
 struct StoreOptions {
   size_t block_cache_bytes = size_t{128} << 20;
+  // kFollower: where the secondary instance keeps its own logs (required, distinct per
+  // follower process).
+  std::string follower_dir;
   // The RocksDB environment; null for the default. Tests inject faults through it
   // (ledger/testing/faulty_file_system.h). Not owned; must outlive the store.
   rocksdb::Env* env = nullptr;
@@ -115,6 +119,8 @@ class LogStore {
   LogStore& operator=(const LogStore&) = delete;
 
   bool read_only() const { return read_only_; }
+  // kFollower only: replays what the writer has made durable since the last call.
+  Status CatchUp();
   Batch NewBatch() const;
   // kNow: Write returns only after the WAL is fsync'd. kLater: Write returns once the batch is
   // in the WAL file and the memtables; it is durable only after a later SyncWal() returns.

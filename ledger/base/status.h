@@ -27,6 +27,7 @@ enum class StatusCode {
   kUnavailable,         // transient; retry the call
   kDataLoss,            // stored data failed a check: corruption or tampering
   kInternal,            // a dependency failed in a way we did not expect
+  kUnimplemented,       // this build cannot do it (e.g. no decoder for an encoding)
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -51,6 +52,9 @@ class [[nodiscard]] Status {
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status DataLoss(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status Unimplemented(std::string m) {
+    return {StatusCode::kUnimplemented, std::move(m)};
+  }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
@@ -85,6 +89,7 @@ inline std::string_view StatusCodeName(StatusCode code) {
     case StatusCode::kUnavailable: return "UNAVAILABLE";
     case StatusCode::kDataLoss: return "DATA_LOSS";
     case StatusCode::kInternal: return "INTERNAL";
+    case StatusCode::kUnimplemented: return "UNIMPLEMENTED";
   }
   return "UNKNOWN";
 }

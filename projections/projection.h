@@ -1,0 +1,109 @@
+// File: projections/projection.h
+//
+// A projection is a named, versioned, deterministic fold over ledger entries in sequence order
+// (DESIGN.md invariant 6). Each keeps its rows in its own column family of the views database,
+// with its cursor (the next sequence to apply) written in the same write batch as the rows, so
+// a crash never applies an entry twice or skips one. Changing version() rebuilds it from 0.
+//
+// Apply() must be a pure function of the entries applied so far: read only through `rows`,
+// never the clock or anything else, so that a rebuilt view is byte-identical to the one built
+// incrementally (tested). Messages must be written with DeterministicBytes().
+#ifndef TRACELEDGER_PROJECTIONS_PROJECTION_H_
+#define TRACELEDGER_PROJECTIONS_PROJECTION_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <google/protobuf/message.h>
+
+#include "ledger/base/status.h"
+#include "projections/event_facts.h"
+#include "tl/v1/events.pb.h"
+#include "tl/v1/ledger.pb.h"
+
+namespace rocksdb {
+class WriteBatchWithIndex;
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace traceledger::projections {
+
+// The protobuf encoding of `message` with map entries in key order, so equal messages have
+// equal bytes.
+std::string DeterministicBytes(const google::protobuf::Message& message);
+
+// Reads of a view as of the entries applied so far, including the batch being applied.
+class ViewReader {
+ public:
+  ViewReader(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family,
+             rocksdb::WriteBatchWithIndex* batch)
+      : db_(db), family_(family), batch_(batch) {}
+  Result<std::optional<std::string>> Get(std::string_view key) const;
+  // Calls visit(key, value) for keys starting with `prefix`, in order, until it returns false.
+  Status Scan(std::string_view prefix,
+              const std::function<bool(std::string_view, std::string_view)>& visit) const;
+  template <typename M>
+  Result<std::optional<M>> GetMessage(std::string_view key) const {
+    TL_ASSIGN_OR_RETURN(std::optional<std::string> bytes, Get(key));
+    if (!bytes.has_value()) return std::optional<M>();
+    M message;
+    if (!message.ParseFromString(*bytes)) {
+      return Status::DataLoss("view row does not decode as " + M::descriptor()->full_name());
+    }
+    return std::optional<M>(std::move(message));
+  }
+
+ protected:
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* family_;
+  rocksdb::WriteBatchWithIndex* batch_;  // null: reads the database only
+};
+
+// A projection's rows while it applies entries: reads see its own pending writes.
+class ViewRows : public ViewReader {
+ public:
+  using ViewReader::ViewReader;
+  void Put(std::string_view key, std::string_view value);
+  void PutMessage(std::string_view key, const google::protobuf::Message& message) {
+    Put(key, DeterministicBytes(message));
+  }
+  void Delete(std::string_view key);
+  // Read access to a view this projection declared in dependencies(), as of the same entry.
+  // Requires `name` to be declared.
+  const ViewReader& Dependency(std::string_view name) const;
+
+ private:
+  friend class ProjectionRunner;
+  std::vector<std::pair<std::string, ViewReader>> dependencies_;
+};
+
+// One ledger entry as projections see it.
+struct AppliedEntry {
+  uint64_t sequence = 0;
+  const v1::LedgerEntry* entry = nullptr;  // decoded entry record
+  const v1::Event* event = nullptr;        // null if the event could not be decoded
+  const EventFacts* facts = nullptr;       // null when event is null
+};
+
+class Projection {
+ public:
+  virtual ~Projection() = default;
+  // A stable name: the column family of its rows.
+  virtual std::string_view name() const = 0;
+  // Bump when the rows' meaning or layout changes: the view is rebuilt from sequence 0.
+  virtual uint32_t version() const = 0;
+  // Views this one reads while applying (applied before it, rebuilt with it).
+  virtual std::vector<std::string> dependencies() const { return {}; }
+  // Folds entry `entry` into the rows. A non-OK status stops the runner without writing the
+  // batch (so nothing is half applied).
+  virtual Status Apply(const AppliedEntry& entry, ViewRows& rows) = 0;
+};
+
+}  // namespace traceledger::projections
+
+#endif  // TRACELEDGER_PROJECTIONS_PROJECTION_H_

@@ -1,0 +1,89 @@
+// File: projections/runner.h
+//
+// ProjectionRunner applies ledger entries, in sequence order, to a set of projections and keeps
+// each one's cursor in the same write batch as its rows. It runs in-process behind the ledger
+// (the embedded default: an EntrySource over the Ledger object) or in `traceledger project`, a
+// separate process following the ledger's RocksDB as a secondary instance
+// (docs/ARCHITECTURE.md, "Projections"). Each entry is decoded once and its EventFacts shared.
+//
+// Thread-compatible: one thread calls CatchUp/Follow/Rebuild; readers use store().
+#ifndef TRACELEDGER_PROJECTIONS_RUNNER_H_
+#define TRACELEDGER_PROJECTIONS_RUNNER_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ledger/base/status.h"
+#include "ledger/ledger.h"
+#include "projections/event_decoder.h"
+#include "projections/projection.h"
+#include "projections/view_store.h"
+
+namespace traceledger::projections {
+
+// Where committed entries come from.
+class EntrySource {
+ public:
+  virtual ~EntrySource() = default;
+  // Entries [0, size()) are committed and never change.
+  virtual uint64_t size() = 0;
+  virtual Status Scan(uint64_t from, uint64_t to,
+                      const std::function<bool(uint64_t, std::string_view)>& visit) = 0;
+  // Waits (at most `timeout`) for size() to pass `seen`; followers refresh here.
+  virtual bool WaitForMore(uint64_t seen, std::chrono::milliseconds timeout) = 0;
+};
+
+// A Ledger in this process (writer or follower). `ledger` must outlive the source.
+std::unique_ptr<EntrySource> LedgerEntrySource(ledger::Ledger& ledger);
+
+struct RunnerOptions {
+  // Entries per write batch of the views database.
+  size_t batch_entries = 2000;
+  EventDecoder decoder = DefaultEventDecoder();
+};
+
+class ProjectionRunner {
+ public:
+  // Opens the views database in `views_dir` for `projections` (names unique). A projection
+  // whose stored version differs is emptied and will be rebuilt from sequence 0.
+  static Result<std::unique_ptr<ProjectionRunner>> Open(
+      const std::string& views_dir, std::vector<std::unique_ptr<Projection>> projections,
+      RunnerOptions options);
+  ~ProjectionRunner();
+
+  // Applies every entry committed now; returns how many entries it went through. Stops early
+  // (OK) when `stop` becomes true.
+  Result<uint64_t> CatchUp(EntrySource& source, const std::atomic<bool>* stop = nullptr);
+  // CatchUp, then wait for more, until `stop`.
+  Status Follow(EntrySource& source, const std::atomic<bool>& stop);
+  // Empties `name` and every view it depends on; the next CatchUp rebuilds them from 0.
+  Status Rebuild(std::string_view name);
+
+  // The next sequence each projection will apply.
+  uint64_t NextSequence(std::string_view name) const;
+  // Entries behind `head` for the slowest projection.
+  uint64_t Lag(uint64_t head) const;
+  std::vector<std::string> names() const;
+  const ViewStore& store() const { return *store_; }
+
+ private:
+  struct Slot {
+    std::unique_ptr<Projection> projection;
+    uint64_t next = 0;  // next sequence to apply
+  };
+  ProjectionRunner() = default;
+  Status ApplyBatch(EntrySource& source, uint64_t from, uint64_t to);
+
+  RunnerOptions options_;
+  std::unique_ptr<ViewStore> store_;
+  std::vector<Slot> slots_;  // dependencies before dependents
+};
+
+}  // namespace traceledger::projections
+
+#endif  // TRACELEDGER_PROJECTIONS_RUNNER_H_

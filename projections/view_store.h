@@ -1,0 +1,64 @@
+// File: projections/view_store.h
+//
+// ViewStore: the views database (a RocksDB of its own, e.g. DIR/views, never the ledger's):
+// one column family per projection, holding its rows and, under kCursorKey, its cursor.
+// Dropping a view drops its column family. Thread-safe (RocksDB's guarantees).
+#ifndef TRACELEDGER_PROJECTIONS_VIEW_STORE_H_
+#define TRACELEDGER_PROJECTIONS_VIEW_STORE_H_
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/base/status.h"
+#include "projections/projection.h"
+#include "tl/v1/views.pb.h"
+
+namespace rocksdb {
+class Cache;
+}
+
+namespace traceledger::projections {
+
+// The cursor's key: 0x00 sorts before every row key (rows never start with 0x00).
+inline constexpr std::string_view kCursorKey = std::string_view("\0cursor", 7);
+
+class ViewStore {
+ public:
+  enum class Mode { kReadWrite, kReadOnly };
+  // Opens (creating in kReadWrite) the views database with a column family per view.
+  static Result<std::unique_ptr<ViewStore>> Open(const std::string& dir,
+                                                 const std::vector<std::string>& views,
+                                                 Mode mode);
+  ~ViewStore();
+  ViewStore(const ViewStore&) = delete;
+  ViewStore& operator=(const ViewStore&) = delete;
+
+  rocksdb::DB* db() const { return db_.get(); }
+  // Null if `view` is not in the store.
+  rocksdb::ColumnFamilyHandle* family(std::string_view view) const;
+  // Committed rows of `view` (no batch). Requires family(view) != null.
+  ViewReader Reader(std::string_view view) const;
+  Result<std::optional<v1::ProjectionCursor>> Cursor(std::string_view view) const;
+  // Empties `view` (drops and recreates its column family). kReadWrite only.
+  Status Reset(std::string_view view);
+  // Every row of `view`, cursor included, in key order (for comparisons in tests and tools).
+  Status ForEach(std::string_view view,
+                 const std::function<bool(std::string_view, std::string_view)>& visit) const;
+
+ private:
+  ViewStore() = default;
+  std::shared_ptr<rocksdb::Cache> cache_;
+  mutable std::mutex families_mu_;  // guards families_ against Reset
+  std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> families_;  // owned
+  std::unique_ptr<rocksdb::DB> db_;
+  bool read_only_ = false;
+};
+
+}  // namespace traceledger::projections
+
+#endif  // TRACELEDGER_PROJECTIONS_VIEW_STORE_H_

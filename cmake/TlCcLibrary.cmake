@@ -13,6 +13,7 @@ set(TL_ALLOWED_DEPS_ledger_testing "tl::ledger;tl::proto")
 set(TL_ALLOWED_DEPS_ingest "tl::ledger;tl::proto")
 set(TL_ALLOWED_DEPS_ingest_testing "tl::ingest;tl::ledger;tl::proto")
 set(TL_ALLOWED_DEPS_projections "tl::ledger;tl::proto")
+set(TL_ALLOWED_DEPS_projections_views "tl::projections;tl::ledger;tl::proto")
 set(TL_ALLOWED_DEPS_api "tl::projections;tl::ledger;tl::proto")
 
 function(tl_cc_library)

@@ -23,7 +23,8 @@ class AuditTest : public ::testing::Test {
            ("audit_test_" + std::to_string(::getpid()) + "_" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
-    auto signer = *NoteSigner::Generate(kOrigin);
+    signer_ = *NoteSigner::Generate(kOrigin);
+    const NoteSigner& signer = *signer_;
     LedgerOptions options;
     options.checkpoint_every_entries = 500;
     auto ledger = *Ledger::Create(dir_.string(), std::string(kOrigin), signer, options);
@@ -60,6 +61,7 @@ class AuditTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+  std::optional<NoteSigner> signer_;
 };
 
 TEST_F(AuditTest, CleanLogSaysHowManyEntriesWereChecked) {
@@ -132,6 +134,20 @@ TEST_F(AuditTest, DeletedEntryIsReportedAsMissing) {
   EXPECT_EQ(report.first_bad_sequence(), 1500u);
   EXPECT_NE(report.findings.front().problem.find("missing"), std::string::npos)
       << report.findings.front().problem;
+}
+
+// A writer refuses to open a log whose last entry does not match its stored tree, and says
+// why; it does not start (or abort on) its threads. The audit names the same entry.
+TEST_F(AuditTest, WriterRefusesToOpenALogWhoseLastEntryWasAltered) {
+  Rewrite(Family::kEntries, EntryKey(kEntries - 1), [](std::string& v) { v[v.size() - 1] ^= 1; });
+  auto opened = Ledger::Open(dir_.string(), *signer_, {});
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), StatusCode::kDataLoss) << opened.status().ToString();
+  EXPECT_NE(opened.status().message().find("entry 2999"), std::string::npos)
+      << opened.status().ToString();
+  AuditReport report = Audit();
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.first_bad_sequence(), 2999u);
 }
 
 TEST_F(AuditTest, AlteredCheckpointSignatureIsReported) {

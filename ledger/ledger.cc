@@ -781,9 +781,11 @@ Status Ledger::Close() {
   }
   queue_cv_.notify_all();
   queue_space_cv_.notify_all();
-  sequencer_.join();
-  writer_.join();
-  syncer_.join();
+  // Why joinable(): a ledger whose Open failed in Recover() never started its threads, and its
+  // destructor still comes through here.
+  for (std::thread* thread : {&sequencer_, &writer_, &syncer_}) {
+    if (thread->joinable()) thread->join();
+  }
   std::lock_guard<std::mutex> lock(queue_mu_);
   return failed_;
 }

@@ -1,0 +1,350 @@
+#include "projections/chain/genealogy.h"
+
+#include <map>
+#include <set>
+#include <utility>
+
+#include "projections/keys.h"
+
+namespace traceledger::projections {
+namespace {
+
+// One event never writes more edges than this (a TransformationEvent with n inputs and m
+// outputs makes n*m); the rest are cut in key order, deterministically.
+constexpr size_t kMaxEdgesPerEvent = 100000;
+
+std::string OutEdgeKey(std::string_view from, int64_t time, uint64_t sequence,
+                       std::string_view kind, std::string_view to) {
+  return Key("o").Str(from).Time(time).U64(sequence).Str(kind).Str(to).str();
+}
+std::string InEdgeKey(std::string_view to, int64_t time, uint64_t sequence, std::string_view kind,
+                      std::string_view from) {
+  return Key("i").Str(to).Time(time).U64(sequence).Str(kind).Str(from).str();
+}
+std::string ChildKey(std::string_view parent, std::string_view child) {
+  return Key("c").Str(parent).Str(child).str();
+}
+std::string ExpansionKey(uint64_t sequence) { return Key("x").U64(sequence).str(); }
+
+// The edges one event makes, one per (from, kind, to): a lot named twice in a list adds up.
+class EventEdges {
+ public:
+  void Add(v1::GenealogyEdge edge) {
+    std::string key = OutEdgeKey(edge.from(), edge.time_unix_micros(), edge.sequence(),
+                                 edge.kind(), edge.to());
+    auto it = edges_.find(key);
+    if (it != edges_.end()) {
+      it->second.set_quantity(it->second.quantity() + edge.quantity());
+      return;
+    }
+    if (edges_.size() >= kMaxEdgesPerEvent) return;
+    edges_.emplace(std::move(key), std::move(edge));
+  }
+  void Write(ViewRows& rows) const {
+    for (const auto& [key, edge] : edges_) {
+      const std::string bytes = DeterministicBytes(edge);
+      rows.Put(key, bytes);
+      rows.Put(InEdgeKey(edge.to(), edge.time_unix_micros(), edge.sequence(), edge.kind(),
+                         edge.from()),
+               bytes);
+    }
+  }
+
+ private:
+  std::map<std::string, v1::GenealogyEdge> edges_;
+};
+
+v1::GenealogyEdge MakeEdge(const EventFacts& facts, uint64_t sequence, std::string_view kind,
+                           std::string_view from, std::string_view to, v1::NodeKind to_kind,
+                           double quantity, std::string_view uom) {
+  v1::GenealogyEdge edge;
+  edge.set_from(std::string(from));
+  edge.set_to(std::string(to));
+  edge.set_kind(std::string(kind));
+  edge.set_to_kind(to_kind);
+  edge.set_sequence(sequence);
+  edge.set_time_unix_micros(facts.time_micros);
+  edge.set_quantity(quantity);
+  edge.set_uom(std::string(uom));
+  edge.set_party(facts.party);
+  edge.set_location(facts.location);
+  return edge;
+}
+
+// Objects of a list with the same id merged (quantities added), in first-seen order.
+std::vector<ObjectQuantity> Merged(const std::vector<ObjectQuantity>& list,
+                                   std::string_view skip_id) {
+  std::vector<ObjectQuantity> out;
+  std::map<std::string, size_t, std::less<>> index;
+  for (const ObjectQuantity& q : list) {
+    if (q.object_id.empty() || q.object_id == skip_id) continue;
+    auto [it, inserted] = index.try_emplace(q.object_id, out.size());
+    if (inserted) {
+      out.push_back(q);
+    } else {
+      out[it->second].quantity += q.quantity;
+    }
+  }
+  return out;
+}
+
+Status ParseRow(std::string_view bytes, google::protobuf::Message* message) {
+  if (!message->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Status::DataLoss("genealogy row does not decode as " +
+                            message->GetDescriptor()->full_name());
+  }
+  return Status::Ok();
+}
+
+class GenealogyProjection final : public Projection {
+ public:
+  std::string_view name() const override { return kGenealogyView; }
+  uint32_t version() const override { return 1; }
+
+  Status Apply(const AppliedEntry& entry, ViewRows& rows) override {
+    if (entry.facts == nullptr) return Status::Ok();  // undecodable: nothing to link
+    const EventFacts& facts = *entry.facts;
+    v1::Action aggregation = v1::ACTION_UNSPECIFIED;
+    if (entry.event->has_aggregation_event()) aggregation = entry.event->aggregation_event().action();
+    const bool packs = aggregation == v1::ACTION_ADD && !facts.parent.empty();
+    const bool unpacks = aggregation == v1::ACTION_DELETE && !facts.parent.empty();
+
+    EventEdges edges;
+    // Packing comes before a custody move in the same event (a pallet packed and shipped in one
+    // AggregationEvent ADD ships its new contents); unpacking comes after (a pallet received
+    // and unpacked in one DELETE was received with its contents).
+    if (packs) TL_RETURN_IF_ERROR(Pack(facts, entry.sequence, rows, edges));
+    switch (facts.movement) {
+      case Movement::kShip:
+      case Movement::kReceive:
+      case Movement::kSell:
+      case Movement::kDestroy:
+        TL_RETURN_IF_ERROR(Custody(facts, entry.sequence, rows, edges));
+        break;
+      case Movement::kTransform:
+        for (const ObjectQuantity& input : Merged(facts.inputs, "")) {
+          for (const ObjectQuantity& output : Merged(facts.outputs, "")) {
+            if (input.object_id == output.object_id) continue;  // no self loops
+            edges.Add(MakeEdge(facts, entry.sequence, kEdgeTransform, input.object_id,
+                               output.object_id, v1::NODE_KIND_OBJECT, input.quantity,
+                               input.uom));
+          }
+        }
+        break;
+      default:
+        break;
+    }
+    edges.Write(rows);
+    if (unpacks) TL_RETURN_IF_ERROR(Unpack(facts, entry.sequence, rows));
+    return Status::Ok();
+  }
+
+ private:
+  static Status Pack(const EventFacts& facts, uint64_t sequence, ViewRows& rows,
+                     EventEdges& edges) {
+    for (const ObjectQuantity& child : Merged(facts.objects, facts.parent)) {
+      edges.Add(MakeEdge(facts, sequence, kEdgeContains, child.object_id, facts.parent,
+                         v1::NODE_KIND_OBJECT, child.quantity, child.uom));
+      edges.Add(MakeEdge(facts, sequence, kEdgeContainedBy, facts.parent, child.object_id,
+                         v1::NODE_KIND_OBJECT, child.quantity, child.uom));
+      const std::string key = ChildKey(facts.parent, child.object_id);
+      TL_ASSIGN_OR_RETURN(std::optional<v1::ContainedChild> row,
+                          rows.GetMessage<v1::ContainedChild>(key));
+      if (!row.has_value()) {
+        row.emplace();
+        row->set_child(child.object_id);
+        row->set_uom(child.uom);
+      }
+      // Packed again while still inside (no DELETE between): both packings stay open.
+      row->set_quantity(row->quantity() + child.quantity);
+      v1::ContainedChild::Packing* packing = row->add_packings();
+      packing->set_time_unix_micros(facts.time_micros);
+      packing->set_sequence(sequence);
+      rows.PutMessage(key, *row);
+    }
+    return Status::Ok();
+  }
+
+  // Ends the containment of the listed children (all of them if none is listed): the edges of
+  // every open packing get the removal, and the "c" row goes.
+  static Status Unpack(const EventFacts& facts, uint64_t sequence, ViewRows& rows) {
+    std::vector<v1::ContainedChild> children;
+    const std::vector<ObjectQuantity> listed = Merged(facts.objects, facts.parent);
+    if (listed.empty()) {
+      TL_ASSIGN_OR_RETURN(children, CurrentChildren(rows, facts.parent));
+    } else {
+      for (const ObjectQuantity& child : listed) {
+        TL_ASSIGN_OR_RETURN(std::optional<v1::ContainedChild> row,
+                            rows.GetMessage<v1::ContainedChild>(ChildKey(facts.parent,
+                                                                         child.object_id)));
+        if (row.has_value()) children.push_back(std::move(*row));
+      }
+    }
+    for (const v1::ContainedChild& child : children) {
+      for (const v1::ContainedChild::Packing& packing : child.packings()) {
+        for (const auto& [kind, from, to] :
+             {std::tuple{kEdgeContains, std::string_view(child.child()),
+                         std::string_view(facts.parent)},
+              std::tuple{kEdgeContainedBy, std::string_view(facts.parent),
+                         std::string_view(child.child())}}) {
+          const std::string out_key =
+              OutEdgeKey(from, packing.time_unix_micros(), packing.sequence(), kind, to);
+          TL_ASSIGN_OR_RETURN(std::optional<v1::GenealogyEdge> edge,
+                              rows.GetMessage<v1::GenealogyEdge>(out_key));
+          if (!edge.has_value()) continue;  // cut by kMaxEdgesPerEvent when it was packed
+          edge->set_removed(true);
+          edge->set_removed_time_unix_micros(facts.time_micros);
+          edge->set_removed_sequence(sequence);
+          const std::string bytes = DeterministicBytes(*edge);
+          rows.Put(out_key, bytes);
+          rows.Put(InEdgeKey(to, packing.time_unix_micros(), packing.sequence(), kind, from),
+                   bytes);
+        }
+      }
+      rows.Delete(ChildKey(facts.parent, child.child()));
+    }
+    return Status::Ok();
+  }
+
+  // Custody edges of the listed objects and of everything inside them now; the contents are
+  // also written as the event's CustodyExpansion for the holdings view.
+  static Status Custody(const EventFacts& facts, uint64_t sequence, ViewRows& rows,
+                        EventEdges& edges) {
+    std::string_view kind;
+    std::string to;
+    v1::NodeKind to_kind = v1::NODE_KIND_PARTY;
+    switch (facts.movement) {
+      case Movement::kShip:
+        kind = kEdgeShipped;
+        to = facts.counterparty;
+        if (to.empty()) {  // no owning_party destination: the place is all we know
+          to = facts.location;
+          to_kind = v1::NODE_KIND_LOCATION;
+        }
+        break;
+      case Movement::kReceive:
+        kind = kEdgeReceived;
+        to = facts.party;
+        break;
+      case Movement::kSell:
+        kind = kEdgeSold;
+        to = ConsumerNode(facts.party);
+        break;
+      default:
+        kind = kEdgeDestroyed;
+        to = facts.party;
+        break;
+    }
+    const bool has_target = !to.empty();
+    auto add = [&](std::string_view object, double quantity, std::string_view uom,
+                   std::string_view via) {
+      if (!has_target) return;
+      v1::GenealogyEdge edge =
+          MakeEdge(facts, sequence, kind, object, to, to_kind, quantity, uom);
+      edge.set_counterparty(facts.counterparty);
+      edge.set_via(std::string(via));
+      edges.Add(std::move(edge));
+    };
+    const std::vector<ObjectQuantity> listed = Merged(facts.objects, "");
+    std::set<std::string, std::less<>> moved;
+    for (const ObjectQuantity& object : listed) moved.insert(object.object_id);
+    v1::CustodyExpansion expansion;
+    for (const ObjectQuantity& object : listed) {
+      add(object.object_id, object.quantity, object.uom, "");
+      TL_ASSIGN_OR_RETURN(std::vector<v1::ContainedChild> contents,
+                          ContainedObjects(rows, object.object_id));
+      for (const v1::ContainedChild& inside : contents) {
+        if (!moved.insert(inside.child()).second) continue;  // listed too, or in two containers
+        add(inside.child(), inside.quantity(), inside.uom(), object.object_id);
+        v1::CustodyExpansion::Moved* entry = expansion.add_moved();
+        entry->set_object_id(inside.child());
+        entry->set_quantity(inside.quantity());
+        entry->set_uom(inside.uom());
+        entry->set_via(object.object_id);
+      }
+    }
+    if (expansion.moved_size() > 0) rows.PutMessage(ExpansionKey(sequence), expansion);
+    return Status::Ok();
+  }
+};
+
+Result<std::vector<v1::GenealogyEdge>> Edges(const ViewReader& genealogy,
+                                             const std::string& prefix, size_t limit) {
+  std::vector<v1::GenealogyEdge> out;
+  Status parsed;
+  if (limit == 0) return out;
+  TL_RETURN_IF_ERROR(genealogy.Scan(prefix, [&](std::string_view, std::string_view value) {
+    parsed = ParseRow(value, &out.emplace_back());
+    return parsed.ok() && out.size() < limit;
+  }));
+  TL_RETURN_IF_ERROR(parsed);
+  return out;
+}
+
+}  // namespace
+
+std::string ConsumerNode(std::string_view seller) {
+  std::string node = "consumer@";
+  node.append(seller);
+  return node;
+}
+
+std::string OutEdgePrefix(std::string_view from) { return Key("o").Str(from).str(); }
+std::string InEdgePrefix(std::string_view to) { return Key("i").Str(to).str(); }
+
+std::unique_ptr<Projection> NewGenealogyProjection() {
+  return std::make_unique<GenealogyProjection>();
+}
+
+Result<std::vector<v1::GenealogyEdge>> OutEdges(const ViewReader& genealogy,
+                                                std::string_view node, size_t limit) {
+  return Edges(genealogy, OutEdgePrefix(node), limit);
+}
+
+Result<std::vector<v1::GenealogyEdge>> InEdges(const ViewReader& genealogy, std::string_view node,
+                                               size_t limit) {
+  return Edges(genealogy, InEdgePrefix(node), limit);
+}
+
+Result<std::vector<v1::ContainedChild>> CurrentChildren(const ViewReader& genealogy,
+                                                        std::string_view parent) {
+  std::vector<v1::ContainedChild> out;
+  Status parsed;
+  TL_RETURN_IF_ERROR(
+      genealogy.Scan(Key("c").Str(parent).str(), [&](std::string_view, std::string_view value) {
+        parsed = ParseRow(value, &out.emplace_back());
+        return parsed.ok() && out.size() < kMaxContainedObjects;
+      }));
+  TL_RETURN_IF_ERROR(parsed);
+  return out;
+}
+
+Result<std::vector<v1::ContainedChild>> ContainedObjects(const ViewReader& genealogy,
+                                                         std::string_view container) {
+  std::vector<v1::ContainedChild> out;
+  std::set<std::string, std::less<>> seen = {std::string(container)};
+  std::vector<std::string> level = {std::string(container)};
+  for (int depth = 0; depth < kMaxContainmentDepth && !level.empty(); ++depth) {
+    std::vector<std::string> next;
+    for (const std::string& parent : level) {
+      TL_ASSIGN_OR_RETURN(std::vector<v1::ContainedChild> children,
+                          CurrentChildren(genealogy, parent));
+      for (v1::ContainedChild& child : children) {
+        if (out.size() >= kMaxContainedObjects) return out;
+        if (!seen.insert(child.child()).second) continue;  // a cycle, or two parents
+        next.push_back(child.child());
+        out.push_back(std::move(child));
+      }
+    }
+    level = std::move(next);
+  }
+  return out;
+}
+
+Result<v1::CustodyExpansion> CustodyExpansionOf(const ViewReader& genealogy, uint64_t sequence) {
+  TL_ASSIGN_OR_RETURN(std::optional<v1::CustodyExpansion> expansion,
+                      genealogy.GetMessage<v1::CustodyExpansion>(ExpansionKey(sequence)));
+  return expansion.has_value() ? std::move(*expansion) : v1::CustodyExpansion();
+}
+
+}  // namespace traceledger::projections

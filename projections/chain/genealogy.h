@@ -1,0 +1,92 @@
+// File: projections/chain/genealogy.h
+//
+// The genealogy view ("genealogy"): the supply-chain graph the trace follows, with edges read
+// from events exactly as docs/formats/supply-chain-model.md says:
+//
+//   transform     input -> output              TransformationEvent (quantity: the input's)
+//   contains      child -> parent              AggregationEvent ADD, ended by DELETE
+//   contained_by  parent -> child              (the same containment, the other way)
+//   shipped       object -> receiving party    ObjectEvent shipping (party: the sender)
+//   received      object -> receiver           ObjectEvent receiving (counterparty: the source)
+//   sold          object -> consumer@<seller>  retail_selling / dispensing
+//   destroyed     object -> destroying party   destroying / decommissioning
+//
+// A custody edge of a container is also recorded for everything inside it at that moment
+// (recursively), with `via` naming the container. Each edge is stored under its source and
+// under its target, keyed so that a node's edges come out in time order (rows: README.md):
+//
+//   o | from | time | sequence | kind | to    -> GenealogyEdge    (out-edges)
+//   i | to   | time | sequence | kind | from  -> GenealogyEdge    (in-edges)
+//   c | parent | child                         -> ContainedChild   (current contents)
+//   x | sequence                               -> CustodyExpansion (contents a custody event moved)
+//
+// Containment edges are keyed by the time of the ADD; a DELETE rewrites both rows with
+// `removed` and the removal's time and sequence.
+//
+// Thread-safety: the projection is used by one runner thread; the queries are thread-safe.
+#ifndef TRACELEDGER_PROJECTIONS_CHAIN_GENEALOGY_H_
+#define TRACELEDGER_PROJECTIONS_CHAIN_GENEALOGY_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/base/status.h"
+#include "projections/projection.h"
+#include "tl/v1/view_chain.pb.h"
+
+namespace traceledger::projections {
+
+inline constexpr std::string_view kGenealogyView = "genealogy";
+
+// Edge kinds.
+inline constexpr std::string_view kEdgeTransform = "transform";
+inline constexpr std::string_view kEdgeContains = "contains";
+inline constexpr std::string_view kEdgeContainedBy = "contained_by";
+inline constexpr std::string_view kEdgeShipped = "shipped";
+inline constexpr std::string_view kEdgeReceived = "received";
+inline constexpr std::string_view kEdgeSold = "sold";
+inline constexpr std::string_view kEdgeDestroyed = "destroyed";
+
+// Containers inside containers are followed this deep, and at most this many objects are moved
+// with one container (the rest is cut, deterministically, in key order).
+inline constexpr int kMaxContainmentDepth = 8;
+inline constexpr size_t kMaxContainedObjects = 50000;
+
+// The node that stands for the consumers a party sold or dispensed to: "consumer@<party>".
+std::string ConsumerNode(std::string_view seller);
+
+// Key prefixes of a node's out-edges and in-edges; a row's key continues with Time(time) and
+// U64(sequence).
+std::string OutEdgePrefix(std::string_view from);
+std::string InEdgePrefix(std::string_view to);
+
+// The genealogy projection (name "genealogy", no dependencies).
+std::unique_ptr<Projection> NewGenealogyProjection();
+
+// Up to `limit` edges leaving / entering `node`, oldest first. Returns DataLoss if a row does
+// not decode, or a storage error.
+Result<std::vector<v1::GenealogyEdge>> OutEdges(const ViewReader& genealogy,
+                                                std::string_view node, size_t limit);
+Result<std::vector<v1::GenealogyEdge>> InEdges(const ViewReader& genealogy, std::string_view node,
+                                               size_t limit);
+
+// The children inside `parent` now (not recursive), in child id order.
+Result<std::vector<v1::ContainedChild>> CurrentChildren(const ViewReader& genealogy,
+                                                        std::string_view parent);
+
+// Everything inside `container` now, recursively (children, then their children, ...), at most
+// kMaxContainmentDepth levels deep and kMaxContainedObjects objects, each once, breadth first.
+// `container` itself is never included.
+Result<std::vector<v1::ContainedChild>> ContainedObjects(const ViewReader& genealogy,
+                                                         std::string_view container);
+
+// What custody event `sequence` moved inside the containers it listed (empty if nothing).
+Result<v1::CustodyExpansion> CustodyExpansionOf(const ViewReader& genealogy, uint64_t sequence);
+
+}  // namespace traceledger::projections
+
+#endif  // TRACELEDGER_PROJECTIONS_CHAIN_GENEALOGY_H_

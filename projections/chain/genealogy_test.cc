@@ -1,0 +1,172 @@
+#include "projections/chain/genealogy.h"
+
+#include <gtest/gtest.h>
+
+#include "projections/chain/testing/chain_events.h"
+
+namespace traceledger::projections {
+namespace {
+
+using testing::At;
+using testing::ChainFixture;
+
+constexpr char kFarm[] = "9521001000006";
+constexpr char kPlant[] = "9521002000003";
+constexpr char kDepot[] = "9521003000000";
+constexpr char kShop[] = "9521004000007";
+constexpr char kPlantSite[] = "urn:epc:id:sgln:9521002.00001.0";
+constexpr char kLotA[] = "urn:epc:class:lgtin:9521001.000010.A1";
+constexpr char kLotB[] = "urn:epc:class:lgtin:9521001.000010.B1";
+constexpr char kLotP[] = "urn:epc:class:lgtin:9521002.010001.P1";
+constexpr char kCase1[] = "urn:epc:id:sgtin:9521002.010001.1001";
+constexpr char kCase2[] = "urn:epc:id:sgtin:9521002.010001.1002";
+constexpr char kItem1[] = "urn:epc:id:sgtin:9521002.010002.5001";
+constexpr char kPallet[] = "urn:epc:id:sscc:9521002.0000000101";
+constexpr char kPallet2[] = "urn:epc:id:sscc:9521002.0000000102";
+
+class GenealogyTest : public ChainFixture {
+ protected:
+  std::vector<std::string> Out(std::string_view node) {
+    auto edges = OutEdges(Reader(kGenealogyView), node, 1000);
+    EXPECT_TRUE(edges.ok()) << edges.status().ToString();
+    return Describe(*edges);
+  }
+  std::vector<std::string> In(std::string_view node) {
+    auto edges = InEdges(Reader(kGenealogyView), node, 1000);
+    EXPECT_TRUE(edges.ok()) << edges.status().ToString();
+    return Describe(*edges);
+  }
+  // "kind from->to @sequence [via] [removed@sequence]"
+  static std::vector<std::string> Describe(const std::vector<v1::GenealogyEdge>& edges) {
+    std::vector<std::string> out;
+    for (const v1::GenealogyEdge& e : edges) {
+      std::string s = e.kind() + " " + e.from() + "->" + e.to() + " @" + std::to_string(e.sequence());
+      if (!e.via().empty()) s.append(" via " + e.via());
+      if (e.removed()) s.append(" removed@" + std::to_string(e.removed_sequence()));
+      out.push_back(s);
+    }
+    return out;
+  }
+};
+
+TEST_F(GenealogyTest, EveryEdgeKindWithBothDirectionsInTimeOrder) {
+  Append({
+      /*0*/ testing::Commission("g0", kFarm, At(0), {{kLotA, 500, "KGM"}, {kLotB, 80, "KGM"}}),
+      /*1*/ testing::Ship("g1", kFarm, At(10), {{kLotA, 500, "KGM"}, {kLotB, 80, "KGM"}}, kPlant),
+      /*2*/ testing::Receive("g2", kPlant, At(20), {{kLotA, 500, "KGM"}}, kFarm, kPlantSite),
+      /*3*/ testing::Transform("g3", kPlant, At(30), {{kLotA, 400, "KGM"}, {kLotB, 80, "KGM"}},
+                               {{kLotP, 1000}}, kPlantSite),
+      /*4*/ testing::Commission("g4", kPlant, At(31), {{kCase1}, {kCase2}}),
+      /*5*/ testing::Aggregate("g5", kPlant, At(40), v1::ACTION_ADD, kPallet,
+                               {{kCase1}, {kCase2}}),
+      /*6*/ testing::Ship("g6", kPlant, At(50), {{kPallet}}, kDepot),
+      /*7*/ testing::Receive("g7", kDepot, At(60), {{kPallet}}, kPlant),
+      /*8*/ testing::Aggregate("g8", kDepot, At(70), v1::ACTION_DELETE, kPallet, {}),
+      /*9*/ testing::Ship("g9", kDepot, At(80), {{kCase1}}, kShop),
+      /*10*/ testing::Receive("g10", kShop, At(85), {{kCase1}}, kDepot),
+      /*11*/ testing::Sell("g11", kShop, At(90), {{kCase1}}),
+      /*12*/ testing::Destroy("g12", kDepot, At(95), {{kCase2}}),
+  });
+  CatchUp();
+  const std::string shop_consumers = ConsumerNode(kShop);
+  EXPECT_EQ(Out(kLotA), (std::vector<std::string>{
+                            "shipped " + std::string(kLotA) + "->" + kPlant + " @1",
+                            "received " + std::string(kLotA) + "->" + kPlant + " @2",
+                            "transform " + std::string(kLotA) + "->" + kLotP + " @3"}));
+  EXPECT_EQ(In(kLotP), (std::vector<std::string>{
+                           "transform " + std::string(kLotA) + "->" + kLotP + " @3",
+                           "transform " + std::string(kLotB) + "->" + kLotP + " @3"}));
+  EXPECT_EQ(In(kPallet), (std::vector<std::string>{
+                             "contains " + std::string(kCase1) + "->" + kPallet + " @5 removed@8",
+                             "contains " + std::string(kCase2) + "->" + kPallet + " @5 removed@8"}));
+  EXPECT_EQ(Out(kCase1),
+            (std::vector<std::string>{
+                "contains " + std::string(kCase1) + "->" + kPallet + " @5 removed@8",
+                "shipped " + std::string(kCase1) + "->" + kDepot + " @6 via " + kPallet,
+                "received " + std::string(kCase1) + "->" + kDepot + " @7 via " + kPallet,
+                "shipped " + std::string(kCase1) + "->" + kShop + " @9",
+                "received " + std::string(kCase1) + "->" + kShop + " @10",
+                "sold " + std::string(kCase1) + "->" + shop_consumers + " @11"}));
+  EXPECT_EQ(Out(kCase2).back(), "destroyed " + std::string(kCase2) + "->" + kDepot + " @12");
+  EXPECT_EQ(Out(kPallet), (std::vector<std::string>{
+                              "contained_by " + std::string(kPallet) + "->" + kCase1 + " @5 removed@8",
+                              "contained_by " + std::string(kPallet) + "->" + kCase2 + " @5 removed@8",
+                              "shipped " + std::string(kPallet) + "->" + kDepot + " @6",
+                              "received " + std::string(kPallet) + "->" + kDepot + " @7"}));
+  EXPECT_EQ(In(shop_consumers), (std::vector<std::string>{"sold " + std::string(kCase1) + "->" +
+                                                          shop_consumers + " @11"}));
+
+  // Every field of one edge, as stored under both ends.
+  const auto out = *OutEdges(Reader(kGenealogyView), kLotA, 10);
+  const v1::GenealogyEdge& shipped = out[0];
+  EXPECT_EQ(shipped.to_kind(), v1::NODE_KIND_PARTY);
+  EXPECT_EQ(shipped.party(), kFarm);
+  EXPECT_EQ(shipped.counterparty(), kPlant);
+  EXPECT_EQ(shipped.quantity(), 500);
+  EXPECT_EQ(shipped.uom(), "KGM");
+  EXPECT_EQ(shipped.time_unix_micros(), At(10));
+  const v1::GenealogyEdge& received = out[1];
+  EXPECT_EQ(received.party(), kPlant);
+  EXPECT_EQ(received.counterparty(), kFarm);
+  EXPECT_EQ(received.location(), kPlantSite);
+  const v1::GenealogyEdge& transform = out[2];
+  EXPECT_EQ(transform.quantity(), 400);  // the input's quantity
+  EXPECT_EQ(transform.to_kind(), v1::NODE_KIND_OBJECT);
+  const auto in = *InEdges(Reader(kGenealogyView), kPlant, 10);
+  ASSERT_FALSE(in.empty());
+  EXPECT_EQ(DeterministicBytes(in[0]), DeterministicBytes(shipped));
+  const auto contains = *InEdges(Reader(kGenealogyView), kPallet, 1);
+  ASSERT_EQ(contains.size(), 1u);
+  EXPECT_EQ(contains[0].time_unix_micros(), At(40));
+  EXPECT_EQ(contains[0].removed_time_unix_micros(), At(70));
+  EXPECT_TRUE(CurrentChildren(Reader(kGenealogyView), kPallet)->empty());
+}
+
+TEST_F(GenealogyTest, AContainerMovesWhatIsInsideItNowRecursively) {
+  Append({
+      /*0*/ testing::Aggregate("n0", kPlant, At(0), v1::ACTION_ADD, kCase1,
+                               {{kItem1}, {kLotP, 24}}),
+      /*1*/ testing::Aggregate("n1", kPlant, At(1), v1::ACTION_ADD, kPallet, {{kCase1}, {kCase2}}),
+      /*2*/ testing::Aggregate("n2", kPlant, At(2), v1::ACTION_DELETE, kPallet, {{kCase2}}),
+      /*3*/ testing::Ship("n3", kPlant, At(3), {{kPallet}}, kDepot),
+      // Packed and shipped in one AggregationEvent ADD.
+      /*4*/ testing::Aggregate("n4", kPlant, At(4), v1::ACTION_ADD, kPallet2, {{kCase2}},
+                               "shipping", kShop),
+  });
+  CatchUp();
+  auto children = CurrentChildren(Reader(kGenealogyView), kPallet);
+  ASSERT_TRUE(children.ok());
+  ASSERT_EQ(children->size(), 1u);
+  EXPECT_EQ((*children)[0].child(), kCase1);
+  ASSERT_EQ((*children)[0].packings_size(), 1);
+  EXPECT_EQ((*children)[0].packings(0).sequence(), 1u);
+  auto inside = ContainedObjects(Reader(kGenealogyView), kPallet);
+  ASSERT_TRUE(inside.ok());
+  ASSERT_EQ(inside->size(), 3u);  // the case, then its contents
+  EXPECT_EQ((*inside)[0].child(), kCase1);
+
+  // Same time and sequence: by kind, then source id.
+  EXPECT_EQ(In(kDepot), (std::vector<std::string>{
+                            "shipped " + std::string(kLotP) + "->" + kDepot + " @3 via " + kPallet,
+                            "shipped " + std::string(kCase1) + "->" + kDepot + " @3 via " + kPallet,
+                            "shipped " + std::string(kItem1) + "->" + kDepot + " @3 via " + kPallet,
+                            "shipped " + std::string(kPallet) + "->" + kDepot + " @3"}));
+  auto expansion = CustodyExpansionOf(Reader(kGenealogyView), 3);
+  ASSERT_TRUE(expansion.ok());
+  ASSERT_EQ(expansion->moved_size(), 3);
+  EXPECT_EQ(expansion->moved(1).object_id(), kLotP);
+  EXPECT_EQ(expansion->moved(1).quantity(), 24);
+  EXPECT_EQ(expansion->moved(1).via(), kPallet);
+  EXPECT_EQ(CustodyExpansionOf(Reader(kGenealogyView), 2)->moved_size(), 0);
+
+  EXPECT_EQ(In(kShop), (std::vector<std::string>{
+                           "shipped " + std::string(kCase2) + "->" + kShop + " @4",
+                           "shipped " + std::string(kPallet2) + "->" + kShop + " @4"}));
+  EXPECT_EQ(Out(kCase2), (std::vector<std::string>{
+                             "contains " + std::string(kCase2) + "->" + kPallet + " @1 removed@2",
+                             "contains " + std::string(kCase2) + "->" + kPallet2 + " @4",
+                             "shipped " + std::string(kCase2) + "->" + kShop + " @4"}));
+}
+
+}  // namespace
+}  // namespace traceledger::projections

@@ -1,0 +1,70 @@
+#include "projections/chain/history.h"
+
+#include <algorithm>
+
+#include "projections/keys.h"
+
+namespace traceledger::projections {
+namespace {
+
+bool Lists(const std::vector<ObjectQuantity>& list, std::string_view id) {
+  return std::any_of(list.begin(), list.end(),
+                     [&](const ObjectQuantity& q) { return q.object_id == id; });
+}
+
+// How the event names `id`; the first that applies of parent, input, output, child (the
+// objects of aggregations and associations), object.
+std::string_view RoleOf(const EventFacts& facts, std::string_view id) {
+  if (id == facts.parent) return "parent";
+  if (Lists(facts.inputs, id)) return "input";
+  if (Lists(facts.outputs, id)) return "output";
+  if (facts.type == "AggregationEvent" || facts.type == "AssociationEvent") return "child";
+  return "object";
+}
+
+class HistoryProjection final : public Projection {
+ public:
+  std::string_view name() const override { return kHistoryView; }
+  uint32_t version() const override { return 1; }
+
+  Status Apply(const AppliedEntry& entry, ViewRows& rows) override {
+    if (entry.facts == nullptr) return Status::Ok();
+    const EventFacts& facts = *entry.facts;
+    v1::HistoryItem item;
+    item.set_sequence(entry.sequence);
+    item.set_event_time_unix_micros(facts.time_micros);
+    item.set_event_type(facts.type);
+    item.set_biz_step(facts.biz_step);
+    item.set_movement(std::string(MovementName(facts.movement)));
+    item.set_submitter_id(entry.entry->submitter_id());
+    item.set_event_id(entry.entry->event_id());
+    for (const std::string& id : facts.mentioned) {
+      item.set_role(std::string(RoleOf(facts, id)));
+      rows.PutMessage(Key("h").Str(id).Time(facts.time_micros).U64(entry.sequence), item);
+    }
+    return Status::Ok();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Projection> NewHistoryProjection() { return std::make_unique<HistoryProjection>(); }
+
+Result<std::vector<v1::HistoryItem>> ObjectHistory(const ViewReader& history,
+                                                   std::string_view object_id, size_t limit) {
+  std::vector<v1::HistoryItem> out;
+  if (limit == 0) return out;
+  bool decoded = true;
+  TL_RETURN_IF_ERROR(
+      history.Scan(Key("h").Str(object_id).str(), [&](std::string_view, std::string_view value) {
+        decoded = out.emplace_back().ParseFromArray(value.data(), static_cast<int>(value.size()));
+        return decoded && out.size() < limit;
+      }));
+  if (!decoded) {
+    return Status::DataLoss("history row of " + std::string(object_id) +
+                            " does not decode as traceledger.v1.HistoryItem");
+  }
+  return out;
+}
+
+}  // namespace traceledger::projections

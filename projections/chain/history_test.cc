@@ -1,0 +1,84 @@
+#include "projections/chain/history.h"
+
+#include <gtest/gtest.h>
+
+#include "projections/chain/testing/chain_events.h"
+
+namespace traceledger::projections {
+namespace {
+
+using testing::At;
+using testing::ChainFixture;
+
+constexpr char kFarm[] = "9521001000006";
+constexpr char kPlant[] = "9521002000003";
+constexpr char kLab[] = "91110108MA01000017";
+constexpr char kLotA[] = "urn:epc:class:lgtin:9521001.000010.A1";
+constexpr char kLotP[] = "urn:epc:class:lgtin:9521002.010001.P1";
+constexpr char kCase[] = "urn:epc:id:sgtin:9521002.010001.1001";
+constexpr char kPallet[] = "urn:epc:id:sscc:9521002.0000000101";
+
+class HistoryTest : public ChainFixture {};
+
+std::vector<std::string> Steps(const std::vector<v1::HistoryItem>& items) {
+  std::vector<std::string> out;
+  for (const v1::HistoryItem& item : items) {
+    out.push_back(item.event_id() + "/" + item.role() + "/" + item.movement());
+  }
+  return out;
+}
+
+TEST_F(HistoryTest, EveryEventNamingAnObjectInTimeOrderWithItsRole) {
+  v1::Event sampling = testing::Envelope("urn:uuid:sampling-1", kLab);
+  sampling.mutable_sampling_result()->set_sample_id("S-1");
+  sampling.mutable_sampling_result()->add_object_ids(kLotA);
+  testing::SetTime(At(25), sampling.mutable_sampling_result()->mutable_sampled_at());
+  Append({
+      testing::Commission("e-commission", kFarm, At(0), {{kLotA, 500, "KGM"}}),
+      testing::Ship("e-ship", kFarm, At(10), {{kLotA, 500, "KGM"}}, kPlant),
+      testing::Receive("e-receive", kPlant, At(20), {{kLotA, 500, "KGM"}}, kFarm),
+      testing::Transform("e-transform", kPlant, At(30), {{kLotA, 500, "KGM"}}, {{kLotP, 1000}}),
+      testing::Aggregate("e-pack", kPlant, At(40), v1::ACTION_ADD, kPallet, {{kCase}}),
+      sampling,  // appended last, but happened at minute 25
+  });
+  CatchUp();
+  auto history = ObjectHistory(Reader(kHistoryView), kLotA, 100);
+  ASSERT_TRUE(history.ok()) << history.status().ToString();
+  EXPECT_EQ(Steps(*history), (std::vector<std::string>{
+                                 "e-commission/object/commission", "e-ship/object/ship",
+                                 "e-receive/object/receive", "urn:uuid:sampling-1/object/none",
+                                 "e-transform/input/transform"}));
+  EXPECT_EQ((*history)[1].sequence(), 1u);
+  EXPECT_EQ((*history)[1].event_time_unix_micros(), At(10));
+  EXPECT_EQ((*history)[1].event_type(), "ObjectEvent");
+  EXPECT_EQ((*history)[1].biz_step(), "shipping");
+  EXPECT_EQ((*history)[1].submitter_id(), kFarm);
+  EXPECT_EQ((*history)[3].event_type(), "SamplingResult");
+  EXPECT_EQ((*history)[3].sequence(), 5u);
+
+  EXPECT_EQ(Steps(*ObjectHistory(Reader(kHistoryView), kLotP, 100)),
+            std::vector<std::string>{"e-transform/output/transform"});
+  EXPECT_EQ(Steps(*ObjectHistory(Reader(kHistoryView), kPallet, 100)),
+            std::vector<std::string>{"e-pack/parent/pack"});
+  EXPECT_EQ(Steps(*ObjectHistory(Reader(kHistoryView), kCase, 100)),
+            std::vector<std::string>{"e-pack/child/pack"});
+}
+
+TEST_F(HistoryTest, LimitKeepsTheOldestAndUnknownObjectsHaveNone) {
+  std::vector<v1::Event> events;
+  for (int i = 0; i < 10; ++i) {
+    events.push_back(testing::Ship("e" + std::to_string(i), kFarm, At(100 - i), {{kCase}}, kPlant));
+  }
+  Append(events);
+  CatchUp();
+  auto history = ObjectHistory(Reader(kHistoryView), kCase, 3);
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(Steps(*history), (std::vector<std::string>{"e9/object/ship", "e8/object/ship",
+                                                       "e7/object/ship"}));
+  EXPECT_TRUE(ObjectHistory(Reader(kHistoryView), "urn:epc:id:sgtin:9521002.010001.100", 10)
+                  ->empty());  // a prefix of kCase is another object
+  EXPECT_TRUE(ObjectHistory(Reader(kHistoryView), kCase, 0)->empty());
+}
+
+}  // namespace
+}  // namespace traceledger::projections

@@ -1,0 +1,142 @@
+#include "projections/chain/holdings.h"
+
+#include <cmath>
+#include <map>
+#include <string>
+
+#include "projections/chain/genealogy.h"
+#include "projections/keys.h"
+
+namespace traceledger::projections {
+namespace {
+
+std::string ByObjectKey(std::string_view object, std::string_view party) {
+  return Key("o").Str(object).Str(party).str();
+}
+std::string ByPartyKey(std::string_view party, std::string_view object) {
+  return Key("p").Str(party).Str(object).str();
+}
+
+struct Change {
+  double quantity = 0;
+  std::string uom;
+};
+
+class HoldingsProjection final : public Projection {
+ public:
+  std::string_view name() const override { return kHoldingsView; }
+  uint32_t version() const override { return 1; }
+  std::vector<std::string> dependencies() const override {
+    return {std::string(kGenealogyView)};
+  }
+
+  Status Apply(const AppliedEntry& entry, ViewRows& rows) override {
+    if (entry.facts == nullptr) return Status::Ok();
+    const EventFacts& facts = *entry.facts;
+    // A recall removal counts for the holder it names (a regulator may record it for them).
+    std::string party = facts.party;
+    if (entry.event->has_recall_removal() && !entry.event->recall_removal().holder_id().empty()) {
+      party = entry.event->recall_removal().holder_id();
+    }
+    if (party.empty()) return Status::Ok();
+    // Ordered by object id, so rows are written in one order whatever the event's order.
+    std::map<std::string, Change, std::less<>> changes;
+    auto add = [&](const std::string& object, double quantity, const std::string& uom) {
+      if (object.empty()) return;
+      Change& change = changes[object];
+      change.quantity += quantity;
+      change.uom = uom;
+    };
+    auto add_all = [&](const std::vector<ObjectQuantity>& list, double sign) {
+      for (const ObjectQuantity& q : list) add(q.object_id, sign * q.quantity, q.uom);
+    };
+    switch (facts.movement) {
+      case Movement::kCommission:
+        add_all(facts.objects, +1);
+        break;
+      case Movement::kTransform:
+        add_all(facts.inputs, -1);
+        add_all(facts.outputs, +1);
+        break;
+      case Movement::kRemoval:
+        add_all(facts.objects, -1);
+        break;
+      case Movement::kShip:
+      case Movement::kReceive:
+      case Movement::kSell:
+      case Movement::kDestroy: {
+        const double sign = facts.movement == Movement::kReceive ? +1 : -1;
+        add_all(facts.objects, sign);
+        // The contents of listed containers, as the genealogy view found them at this entry.
+        TL_ASSIGN_OR_RETURN(v1::CustodyExpansion expansion,
+                            CustodyExpansionOf(rows.Dependency(kGenealogyView), entry.sequence));
+        for (const v1::CustodyExpansion::Moved& moved : expansion.moved()) {
+          add(moved.object_id(), sign * moved.quantity(), moved.uom());
+        }
+        break;
+      }
+      default:
+        return Status::Ok();
+    }
+    for (const auto& [object, change] : changes) {
+      TL_RETURN_IF_ERROR(Update(rows, object, party, facts, entry.sequence, change));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  static Status Update(ViewRows& rows, const std::string& object, const std::string& party,
+                       const EventFacts& facts, uint64_t sequence, const Change& change) {
+    const std::string by_object = ByObjectKey(object, party);
+    TL_ASSIGN_OR_RETURN(std::optional<v1::Holding> holding,
+                        rows.GetMessage<v1::Holding>(by_object));
+    if (!holding.has_value()) {
+      holding.emplace();
+      holding->set_object_id(object);
+      holding->set_party(party);
+    }
+    holding->set_quantity(holding->quantity() + change.quantity);
+    if (!change.uom.empty()) holding->set_uom(change.uom);
+    if (!facts.location.empty()) holding->set_location(facts.location);
+    holding->set_last_sequence(sequence);
+    holding->set_last_time_unix_micros(facts.time_micros);
+    const std::string by_party = ByPartyKey(party, object);
+    if (std::fabs(holding->quantity()) < kZeroQuantity) {
+      rows.Delete(by_object);
+      rows.Delete(by_party);
+      return Status::Ok();
+    }
+    const std::string bytes = DeterministicBytes(*holding);
+    rows.Put(by_object, bytes);
+    rows.Put(by_party, bytes);
+    return Status::Ok();
+  }
+};
+
+Result<std::vector<v1::Holding>> Holdings(const ViewReader& holdings, const std::string& prefix) {
+  std::vector<v1::Holding> out;
+  bool decoded = true;
+  TL_RETURN_IF_ERROR(holdings.Scan(prefix, [&](std::string_view, std::string_view value) {
+    decoded = out.emplace_back().ParseFromArray(value.data(), static_cast<int>(value.size()));
+    return decoded && out.size() < kMaxHoldingsPerQuery;
+  }));
+  if (!decoded) return Status::DataLoss("holdings row does not decode as traceledger.v1.Holding");
+  return out;
+}
+
+}  // namespace
+
+std::unique_ptr<Projection> NewHoldingsProjection() {
+  return std::make_unique<HoldingsProjection>();
+}
+
+Result<std::vector<v1::Holding>> HoldingsOf(const ViewReader& holdings,
+                                            std::string_view object_id) {
+  return Holdings(holdings, Key("o").Str(object_id).str());
+}
+
+Result<std::vector<v1::Holding>> HoldingsAt(const ViewReader& holdings, std::string_view party) {
+  return Holdings(holdings, Key("p").Str(party).str());
+}
+
+}  // namespace traceledger::projections

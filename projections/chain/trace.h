@@ -1,0 +1,69 @@
+// File: projections/chain/trace.h
+//
+// Trace: where an object came from (backward) and where it went and who holds it now
+// (forward), answered from the genealogy and holdings views (no rows of its own). The walk is
+// time-aware, as docs/formats/supply-chain-model.md says; the exact rules are in README.md:
+//
+//  - Forward, the root is reached at the earliest time (int64 min) and every node at the
+//    earliest time contamination could get there: an edge is followed only if its time is at or
+//    after the time its source was reached (containment: only if it had not ended by then; the
+//    container is reached at the later of the packing and the child's time). Containers of
+//    reached objects are followed up; contents are followed down only from the root (and
+//    its contents, recursively), so a contaminated item does not spread to the other cases on
+//    its pallet. Parties are leaves.
+//  - Backward mirrors it: the root is asked about at the latest time (int64 max), and an edge
+//    into a node is followed only if its time is at or before the time the node is asked about.
+//    Contents of reached containers are followed (a case used as an input brings its contents'
+//    sources); containers are not (a pallet is no source of what is on it). Custody edges
+//    (shipped, received, sold, destroyed) out of reached objects up to that time name the
+//    parties upstream.
+//
+// Nodes are settled in time order (forward: earliest first; backward: latest first), so when a
+// limit cuts the walk the answer holds the nodes reached first, and `truncated` says so.
+// Reads are prefix scans of one node's edges at a time; nothing scans a whole view.
+//
+// Thread-safety: thread-safe (reads only).
+#ifndef TRACELEDGER_PROJECTIONS_CHAIN_TRACE_H_
+#define TRACELEDGER_PROJECTIONS_CHAIN_TRACE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "ledger/base/status.h"
+#include "projections/projection.h"
+#include "tl/v1/view_chain.pb.h"
+
+namespace traceledger::projections {
+
+enum class TraceDirection { kBackward, kForward, kBoth };
+
+struct TraceLimits {
+  // Hops from the root; nodes this far away are listed but not expanded.
+  uint32_t max_depth = 32;
+  // Nodes in the answer (parties included; kBoth counts both directions together).
+  size_t max_nodes = 10000;
+  // Edge rows read, a bound on the work for nodes with very many edges.
+  size_t max_edges_scanned = 2000000;
+};
+
+// The trace of `root_id` over the genealogy view and (for holders) the holdings view, as they
+// are now. Nodes: the root first, then the backward nodes, then the forward nodes, each in the
+// order reached. Edges: every edge followed between nodes of the answer, by (time, sequence,
+// kind, from, to). Holders (forward and kBoth only): every party holding a positive quantity of
+// an object of the forward set now, and every seller whose `sold` edges the walk followed
+// (sold_to_consumers, quantities added up), by (sold_to_consumers, party, object).
+// A root the views do not know is answered with the root alone. Returns InvalidArgument if
+// root_id is empty or max_nodes is 0, DataLoss if a row does not decode, or a storage error.
+Result<v1::TraceResult> Trace(const ViewReader& genealogy, const ViewReader& holdings,
+                              std::string_view root_id, TraceDirection direction,
+                              const TraceLimits& limits);
+
+// "backward", "forward", "both"; and back. ParseTraceDirection returns InvalidArgument for
+// anything else.
+std::string_view TraceDirectionName(TraceDirection direction);
+Result<TraceDirection> ParseTraceDirection(std::string_view name);
+
+}  // namespace traceledger::projections
+
+#endif  // TRACELEDGER_PROJECTIONS_CHAIN_TRACE_H_

@@ -1,0 +1,743 @@
+#include "projections/oversight/serials.h"
+
+#include <algorithm>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ledger/base/encoding.h"
+#include "projections/keys.h"
+
+namespace traceledger::projections {
+namespace {
+
+// Version 1: the first layout (README.md).
+constexpr uint32_t kSerialsVersion = 1;
+
+// What an event does to one serial.
+enum class Op {
+  kObserve,       // named without moving it: only the unknown-serial check
+  kCommission,    // created at the submitter
+  kPack,          // put into a container
+  kUnpack,        // taken out of its container
+  kShip,          // leaves the submitter towards the owning_party destination
+  kReceive,       // arrives at the submitter
+  kSell,          // dispensed or sold
+  kDecommission,  // decommissioned (or consumed by a transformation)
+  kDestroy,       // destroyed
+};
+
+std::string_view OpVerb(Op op) {
+  switch (op) {
+    case Op::kObserve: return "observed";
+    case Op::kCommission: return "commissioned";
+    case Op::kPack: return "packed";
+    case Op::kUnpack: return "unpacked";
+    case Op::kShip: return "shipped";
+    case Op::kReceive: return "received";
+    case Op::kSell: return "dispensed";
+    case Op::kDecommission: return "decommissioned";
+    case Op::kDestroy: return "destroyed";
+  }
+  return "named";
+}
+
+std::string_view StageName(v1::SerialStage stage) {
+  switch (stage) {
+    case v1::SERIAL_STAGE_COMMISSIONED: return "commissioned";
+    case v1::SERIAL_STAGE_PACKED: return "packed";
+    case v1::SERIAL_STAGE_SHIPPED: return "shipped";
+    case v1::SERIAL_STAGE_RECEIVED: return "received";
+    case v1::SERIAL_STAGE_DISPENSED: return "dispensed";
+    case v1::SERIAL_STAGE_DECOMMISSIONED: return "decommissioned";
+    case v1::SERIAL_STAGE_DESTROYED: return "destroyed";
+    default: return "seen";
+  }
+}
+
+bool IsEnded(v1::SerialStage stage) {
+  return stage == v1::SERIAL_STAGE_DISPENSED || stage == v1::SERIAL_STAGE_DECOMMISSIONED ||
+         stage == v1::SERIAL_STAGE_DESTROYED;
+}
+
+// One serial an event touches.
+struct Target {
+  std::string serial;
+  Op op = Op::kObserve;
+  std::string via_container;  // the container the event moved, if reached through one
+  std::string pack_into;      // kPack: the new container
+};
+
+// What is the same for every serial of one event.
+struct EventContext {
+  uint64_t sequence = 0;
+  const AppliedEntry* entry = nullptr;
+  const EventFacts* facts = nullptr;
+  v1::OversightEventRef ref;
+  // kReceive: the ids the receiver goes by (its submitter id and the receipt's own
+  // owning_party destination).
+  std::vector<std::string> receiver_ids;
+  // The owning_party id the submitter gives itself in this transfer: the shipment's source or
+  // the receipt's destination ("" if none).
+  std::string own_alias;
+};
+
+std::string StateKey(std::string_view serial) { return Key("s").Str(serial).str(); }
+std::string ContainerKey(std::string_view container) { return Key("m").Str(container).str(); }
+std::string ChildKey(std::string_view container, std::string_view child) {
+  return Key("c").Str(container).Str(child).str();
+}
+std::string ChildPrefix(std::string_view container) { return Key("c").Str(container).str(); }
+constexpr std::string_view kAlertCountKey = "n";
+std::string AlertKey(uint64_t index) { return Key("a").U64(index).str(); }
+std::string SerialAlertPrefix(std::string_view serial) { return Key("x").Str(serial).str(); }
+
+std::string OwningParty(const google::protobuf::RepeatedPtrField<v1::SourceDestination>& list) {
+  for (const v1::SourceDestination& entry : list) {
+    if (CbvShortName(entry.type()) == "owning_party") return entry.id();
+  }
+  return "";
+}
+
+const v1::EpcisCommon* CommonOf(const v1::Event& event) {
+  if (event.has_object_event()) return &event.object_event().common();
+  if (event.has_aggregation_event()) return &event.aggregation_event().common();
+  return nullptr;
+}
+
+// How the submitter names itself in a transfer: a shipment's owning_party source, or a
+// receipt's owning_party destination (the receiver as the shipper named it).
+std::string OwnAlias(const v1::Event& event, Movement movement) {
+  const v1::EpcisCommon* common = CommonOf(event);
+  if (common == nullptr) return "";
+  if (movement == Movement::kShip) return OwningParty(common->source_list());
+  if (movement == Movement::kReceive) return OwningParty(common->destination_list());
+  return "";
+}
+
+bool IsEpcisEvent(const v1::Event& event) {
+  switch (event.body_case()) {
+    case v1::Event::kObjectEvent:
+    case v1::Event::kAggregationEvent:
+    case v1::Event::kTransactionEvent:
+    case v1::Event::kTransformationEvent:
+    case v1::Event::kAssociationEvent:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void AppendRef(std::string* out, const v1::OversightEventRef& ref) {
+  out->append("entry ");
+  out->append(std::to_string(ref.sequence()));
+  out->append(" (");
+  out->append(ref.event_id());
+  out->append(")");
+}
+
+// An alert about to be raised: its kind, the earlier event it conflicts with, and the text.
+struct AlertDraft {
+  v1::SerialAlertKind kind = v1::SERIAL_ALERT_KIND_UNSPECIFIED;
+  std::optional<v1::OversightEventRef> conflict;
+  std::string message;
+};
+
+// What an event does to a known serial: an alert or none, and whether the state follows it.
+// The state follows events that pass the checks, and events that only reveal a missing record
+// (the receiver of an in-transit serial dispensing or shipping it: a missing receipt; a
+// receipt from the holder: a missing shipment). It does not follow an event by a party with
+// no claim on the serial, a second commissioning, or any movement of an ended serial, so one
+// bad event raises one alert instead of a cascade along the rest of the chain.
+struct Verdict {
+  std::optional<AlertDraft> alert;
+  bool apply = true;
+};
+
+class SerialsProjection : public Projection {
+ public:
+  std::string_view name() const override { return kSerialsViewName; }
+  uint32_t version() const override { return kSerialsVersion; }
+
+  Status Apply(const AppliedEntry& entry, ViewRows& rows) override {
+    if (entry.event == nullptr || !IsEpcisEvent(*entry.event)) return Status::Ok();
+    const EventFacts& facts = *entry.facts;
+    EventContext ctx;
+    ctx.sequence = entry.sequence;
+    ctx.entry = &entry;
+    ctx.facts = &facts;
+    ctx.ref.set_sequence(entry.sequence);
+    ctx.ref.set_event_id(entry.entry->event_id());
+    ctx.ref.set_time_unix_micros(facts.time_micros);
+    ctx.ref.set_party(facts.party);
+    ctx.own_alias = OwnAlias(*entry.event, facts.movement);
+    if (facts.movement == Movement::kReceive) {
+      ctx.receiver_ids.push_back(facts.party);
+      if (!ctx.own_alias.empty()) ctx.receiver_ids.push_back(ctx.own_alias);
+    }
+
+    std::vector<Target> targets;
+    TL_RETURN_IF_ERROR(CollectTargets(ctx, rows, &targets));
+    pending_alert_count_.reset();
+    for (const Target& target : targets) TL_RETURN_IF_ERROR(ApplyTarget(ctx, target, rows));
+    if (pending_alert_count_.has_value()) {
+      std::string value;
+      PutFixed64BigEndian(&value, *pending_alert_count_);
+      rows.Put(kAlertCountKey, value);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  // The serials the event touches, each once: those reached through a moved container first
+  // (they stay in it), then the ones the event names directly.
+  Status CollectTargets(const EventContext& ctx, ViewRows& rows, std::vector<Target>* targets) {
+    const EventFacts& facts = *ctx.facts;
+    std::set<std::string> seen;
+    auto add = [&](Target target) {
+      if (seen.insert(target.serial).second) targets->push_back(std::move(target));
+    };
+    // Objects that a movement applies to, containers expanded.
+    auto moved = [&](const std::vector<ObjectQuantity>& objects, Op op) -> Status {
+      std::vector<std::pair<std::string, std::string>> through_containers;  // serial, container
+      std::vector<std::string> direct;
+      for (const ObjectQuantity& object : objects) {
+        TL_ASSIGN_OR_RETURN(std::optional<std::string> container,
+                            rows.Get(ContainerKey(object.object_id)));
+        TL_ASSIGN_OR_RETURN(std::optional<std::string> state,
+                            rows.Get(StateKey(object.object_id)));
+        if (container.has_value()) {
+          std::set<std::string> visited = {object.object_id};
+          TL_RETURN_IF_ERROR(
+              Expand(rows, object.object_id, object.object_id, 1, &visited, &through_containers));
+        }
+        if (state.has_value() || (!container.has_value() && IsTrackedSerial(object.object_id))) {
+          direct.push_back(object.object_id);
+        }
+      }
+      for (auto& [serial, container] : through_containers) {
+        add({serial, op, container, ""});
+      }
+      for (std::string& serial : direct) add({std::move(serial), op, "", ""});
+      return Status::Ok();
+    };
+
+    switch (facts.movement) {
+      case Movement::kCommission:
+        for (const ObjectQuantity& object : facts.objects) {
+          if (IsTrackedSerial(object.object_id)) add({object.object_id, Op::kCommission, "", ""});
+        }
+        break;
+      case Movement::kShip:
+        return moved(facts.objects, Op::kShip);
+      case Movement::kReceive:
+        return moved(facts.objects, Op::kReceive);
+      case Movement::kSell:
+        return moved(facts.objects, Op::kSell);
+      case Movement::kDestroy:
+        return moved(facts.objects,
+                     facts.biz_step == "decommissioning" ? Op::kDecommission : Op::kDestroy);
+      case Movement::kTransform:
+        for (const ObjectQuantity& object : facts.inputs) {
+          if (IsTrackedSerial(object.object_id)) add({object.object_id, Op::kDecommission, "", ""});
+        }
+        for (const ObjectQuantity& object : facts.outputs) {
+          if (IsTrackedSerial(object.object_id)) add({object.object_id, Op::kCommission, "", ""});
+        }
+        break;
+      case Movement::kPack:
+        return CollectPack(ctx, rows, add);
+      case Movement::kUnpack:
+        return CollectUnpack(ctx, rows, add);
+      case Movement::kNone:
+      case Movement::kRemoval: {
+        for (const std::string& id : facts.mentioned) {
+          if (!IsTrackedSerial(id)) continue;
+          TL_ASSIGN_OR_RETURN(std::optional<std::string> container, rows.Get(ContainerKey(id)));
+          if (!container.has_value()) add({id, Op::kObserve, "", ""});
+        }
+        break;
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Serials packed (transitively) in `container`, depth first in key order.
+  Status Expand(ViewRows& rows, const std::string& container, const std::string& moved_container,
+                int depth, std::set<std::string>* visited,
+                std::vector<std::pair<std::string, std::string>>* out) {
+    std::vector<std::string> children;
+    const std::string prefix = ChildPrefix(container);
+    TL_RETURN_IF_ERROR(rows.Scan(prefix, [&](std::string_view key, std::string_view) {
+      std::string_view child = key.substr(prefix.size());
+      if (!child.empty() && child.back() == '\0') child.remove_suffix(1);
+      children.emplace_back(child);
+      return true;
+    }));
+    for (const std::string& child : children) {
+      if (!visited->insert(child).second) continue;  // a cycle in bad data
+      TL_ASSIGN_OR_RETURN(std::optional<std::string> state, rows.Get(StateKey(child)));
+      if (state.has_value()) out->emplace_back(child, moved_container);
+      if (depth >= kMaxContainerDepth) continue;
+      TL_ASSIGN_OR_RETURN(std::optional<std::string> inner, rows.Get(ContainerKey(child)));
+      if (inner.has_value()) {
+        TL_RETURN_IF_ERROR(Expand(rows, child, moved_container, depth + 1, visited, out));
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Packing: containers among the children are linked here; serial children become kPack
+  // targets (ApplyTarget links them, in the same write as their state).
+  template <typename Add>
+  Status CollectPack(const EventContext& ctx, ViewRows& rows, Add& add) {
+    const EventFacts& facts = *ctx.facts;
+    if (facts.parent.empty()) return Status::Ok();
+    bool linked = false;
+    for (const ObjectQuantity& object : facts.objects) {
+      const std::string& child = object.object_id;
+      if (child == facts.parent) continue;
+      TL_ASSIGN_OR_RETURN(std::optional<std::string> inner, rows.Get(ContainerKey(child)));
+      TL_ASSIGN_OR_RETURN(std::optional<std::string> state, rows.Get(StateKey(child)));
+      if (state.has_value() || (!inner.has_value() && IsTrackedSerial(child))) {
+        add({child, Op::kPack, "", facts.parent});
+        linked = true;
+      } else if (inner.has_value()) {
+        if (!inner->empty() && *inner != facts.parent) rows.Delete(ChildKey(*inner, child));
+        rows.Put(ContainerKey(child), facts.parent);
+        rows.Put(ChildKey(facts.parent, child), "");
+        linked = true;
+      }
+    }
+    if (linked) {
+      TL_ASSIGN_OR_RETURN(std::optional<std::string> marker, rows.Get(ContainerKey(facts.parent)));
+      if (!marker.has_value()) rows.Put(ContainerKey(facts.parent), "");
+    }
+    return Status::Ok();
+  }
+
+  // Unpacking the listed children, or every child when the event lists none.
+  template <typename Add>
+  Status CollectUnpack(const EventContext& ctx, ViewRows& rows, Add& add) {
+    const EventFacts& facts = *ctx.facts;
+    if (facts.parent.empty()) return Status::Ok();
+    std::vector<std::string> children;
+    if (facts.objects.empty()) {
+      const std::string prefix = ChildPrefix(facts.parent);
+      TL_RETURN_IF_ERROR(rows.Scan(prefix, [&](std::string_view key, std::string_view) {
+        std::string_view child = key.substr(prefix.size());
+        if (!child.empty() && child.back() == '\0') child.remove_suffix(1);
+        children.emplace_back(child);
+        return true;
+      }));
+    } else {
+      for (const ObjectQuantity& object : facts.objects) children.push_back(object.object_id);
+    }
+    for (const std::string& child : children) {
+      TL_ASSIGN_OR_RETURN(std::optional<std::string> inner, rows.Get(ContainerKey(child)));
+      TL_ASSIGN_OR_RETURN(std::optional<std::string> state, rows.Get(StateKey(child)));
+      if (state.has_value() || (!inner.has_value() && IsTrackedSerial(child))) {
+        add({child, Op::kUnpack, "", ""});
+      } else if (inner.has_value() && *inner == facts.parent) {
+        rows.Put(ContainerKey(child), "");
+        rows.Delete(ChildKey(facts.parent, child));
+      }
+    }
+    return Status::Ok();
+  }
+
+  // The rule an event breaks for a known serial, if any, and whether the state follows it
+  // (README.md "Alert rules").
+  static Verdict Check(const EventContext& ctx, const Target& target,
+                       const v1::SerialState& state) {
+    const std::string& party = ctx.facts->party;
+    const bool ended = IsEnded(state.stage());
+    const bool in_transit = state.stage() == v1::SERIAL_STAGE_SHIPPED;
+    auto text = [&](std::string_view what) {
+      std::string message = target.serial;
+      message.append(": ");
+      message.append(OpVerb(target.op));
+      message.append(" by ");
+      message.append(party);
+      if (!target.via_container.empty()) {
+        message.append(" (in ");
+        message.append(target.via_container);
+        message.append(")");
+      }
+      message.append(", but ");
+      message.append(what);
+      return message;
+    };
+    auto alert = [&](v1::SerialAlertKind kind, const v1::OversightEventRef& conflict,
+                     std::string what, bool apply) {
+      Verdict verdict;
+      verdict.alert = AlertDraft{kind, conflict, text(what)};
+      verdict.apply = apply;
+      return verdict;
+    };
+    auto ended_alert = [&](v1::SerialAlertKind kind) {
+      std::string what = "it was ";
+      what.append(StageName(state.stage()));
+      what.append(" by ");
+      what.append(state.ended_by().party());
+      what.append(" at ");
+      AppendRef(&what, state.ended_by());
+      return alert(kind, state.ended_by(), std::move(what), /*apply=*/false);
+    };
+    Verdict ok;
+    Verdict unchanged;
+    unchanged.apply = false;
+    switch (target.op) {
+      case Op::kObserve:
+      case Op::kUnpack:
+        return ok;
+      case Op::kCommission: {
+        if (!state.commissioned()) return ok;  // first seen earlier (alerted then)
+        if (ended) return ended_alert(v1::SERIAL_ALERT_KIND_REAPPEARED);
+        std::string what = "it was already commissioned by ";
+        what.append(state.commissioned_by().party());
+        what.append(" at ");
+        AppendRef(&what, state.commissioned_by());
+        return alert(v1::SERIAL_ALERT_KIND_DUPLICATE_COMMISSIONING, state.commissioned_by(),
+                     std::move(what), /*apply=*/false);
+      }
+      case Op::kSell:
+        if (ended) {
+          return ended_alert(state.stage() == v1::SERIAL_STAGE_DISPENSED
+                                 ? v1::SERIAL_ALERT_KIND_DOUBLE_DISPENSING
+                                 : v1::SERIAL_ALERT_KIND_REAPPEARED);
+        }
+        if (in_transit) {
+          return alert(v1::SERIAL_ALERT_KIND_NOT_HOLDER, state.last_shipment(),
+                       InTransitText(state), /*apply=*/IsDestination(ctx, state));
+        }
+        if (state.holder() != party) {
+          return alert(v1::SERIAL_ALERT_KIND_NOT_HOLDER, state.last_movement(), HeldByText(state),
+                       /*apply=*/false);
+        }
+        return ok;
+      case Op::kShip:
+        if (ended) return ended_alert(v1::SERIAL_ALERT_KIND_REAPPEARED);
+        if (in_transit) {
+          // The same shipment reported again (e.g. per aggregation level) is not a conflict.
+          if (state.holder() == party && state.shipped_to() == ctx.facts->counterparty) {
+            return unchanged;
+          }
+          return alert(v1::SERIAL_ALERT_KIND_NOT_HOLDER, state.last_shipment(),
+                       InTransitText(state), /*apply=*/IsDestination(ctx, state));
+        }
+        if (state.holder() != party) {
+          return alert(v1::SERIAL_ALERT_KIND_NOT_HOLDER, state.last_movement(), HeldByText(state),
+                       /*apply=*/false);
+        }
+        return ok;
+      case Op::kReceive: {
+        if (ended) return ended_alert(v1::SERIAL_ALERT_KIND_REAPPEARED);
+        if (in_transit) {
+          if (state.shipped_to().empty()) return ok;
+          for (const std::string& id : ctx.receiver_ids) {
+            if (id == state.shipped_to()) return ok;
+          }
+          std::string what = "it was shipped to ";
+          what.append(state.shipped_to());
+          what.append(" by ");
+          what.append(state.holder());
+          what.append(" at ");
+          AppendRef(&what, state.last_shipment());
+          return alert(v1::SERIAL_ALERT_KIND_RECEIPT_WITHOUT_SHIPMENT, state.last_shipment(),
+                       std::move(what), /*apply=*/false);
+        }
+        // Receiving again what this party already received (e.g. the case, then its packs).
+        if (state.holder() == party && state.has_last_receipt() &&
+            state.last_receipt().party() == party) {
+          return unchanged;
+        }
+        // A receipt from the holder itself only lacks the shipment record.
+        const std::string& source = ctx.facts->counterparty;
+        const bool from_holder =
+            !source.empty() && (source == state.holder() || source == state.holder_alias());
+        std::string what = "it was not shipped to it (";
+        what.append(StageName(state.stage()));
+        what.append(" at ");
+        what.append(state.holder());
+        what.append(", ");
+        AppendRef(&what, state.last_movement());
+        what.append(from_holder ? "; no shipment recorded)" : ")");
+        return alert(v1::SERIAL_ALERT_KIND_RECEIPT_WITHOUT_SHIPMENT, state.last_movement(),
+                     std::move(what), /*apply=*/from_holder);
+      }
+      case Op::kPack:
+      case Op::kDecommission:
+      case Op::kDestroy:
+        if (ended) return ended_alert(v1::SERIAL_ALERT_KIND_REAPPEARED);
+        return ok;
+    }
+    return ok;
+  }
+
+  // True if the submitter is the party an in-transit serial was shipped to.
+  static bool IsDestination(const EventContext& ctx, const v1::SerialState& state) {
+    if (state.shipped_to().empty()) return false;
+    return state.shipped_to() == ctx.facts->party || state.shipped_to() == ctx.own_alias;
+  }
+
+  static std::string InTransitText(const v1::SerialState& state) {
+    std::string what = "it is in transit from ";
+    what.append(state.holder());
+    what.append(" to ");
+    what.append(state.shipped_to().empty() ? std::string("an unnamed party") : state.shipped_to());
+    what.append(" since ");
+    AppendRef(&what, state.last_shipment());
+    what.append(" and was not received");
+    return what;
+  }
+
+  static std::string HeldByText(const v1::SerialState& state) {
+    std::string what = "it is held by ";
+    what.append(state.holder());
+    what.append(" (");
+    what.append(StageName(state.stage()));
+    what.append(" at ");
+    AppendRef(&what, state.last_movement());
+    what.append(")");
+    return what;
+  }
+
+  // The stage change an operation makes (checked or not).
+  static void Effect(const EventContext& ctx, const Target& target, v1::SerialState* state,
+                     ViewRows& rows) {
+    const std::string& party = ctx.facts->party;
+    // How the shipper named the receiver: an alias of whoever ends the transit.
+    const std::string named_receiver =
+        state->stage() == v1::SERIAL_STAGE_SHIPPED ? state->shipped_to() : std::string();
+    auto unlink = [&]() {
+      if (state->packed_in().empty()) return;
+      rows.Delete(ChildKey(state->packed_in(), target.serial));
+      state->clear_packed_in();
+    };
+    auto moved = [&](v1::SerialStage stage) {
+      state->set_stage(stage);
+      if (state->holder() != party) {
+        state->set_holder(party);
+        state->set_holder_alias(named_receiver);
+      }
+      if (!ctx.own_alias.empty()) state->set_holder_alias(ctx.own_alias);
+      *state->mutable_last_movement() = ctx.ref;
+    };
+    switch (target.op) {
+      case Op::kObserve:
+        if (state->holder().empty()) {  // first seen here: this party is the only one known
+          state->set_holder(party);
+          *state->mutable_last_movement() = ctx.ref;
+        }
+        return;
+      case Op::kCommission:
+        moved(v1::SERIAL_STAGE_COMMISSIONED);
+        state->set_commissioned(true);
+        *state->mutable_commissioned_by() = ctx.ref;
+        state->clear_shipped_to();
+        return;
+      case Op::kPack:
+        if (!state->packed_in().empty() && state->packed_in() != target.pack_into) unlink();
+        state->set_packed_in(target.pack_into);
+        rows.Put(ChildKey(target.pack_into, target.serial), "");
+        moved(v1::SERIAL_STAGE_PACKED);
+        state->clear_shipped_to();
+        return;
+      case Op::kUnpack:
+        unlink();
+        if (state->stage() == v1::SERIAL_STAGE_PACKED) {
+          state->set_stage(state->has_last_receipt() ? v1::SERIAL_STAGE_RECEIVED
+                                                     : v1::SERIAL_STAGE_COMMISSIONED);
+          *state->mutable_last_movement() = ctx.ref;
+        }
+        return;
+      case Op::kShip:
+        if (target.via_container.empty()) unlink();
+        moved(v1::SERIAL_STAGE_SHIPPED);
+        state->set_shipped_to(ctx.facts->counterparty);
+        *state->mutable_last_shipment() = ctx.ref;
+        return;
+      case Op::kReceive:
+        moved(v1::SERIAL_STAGE_RECEIVED);
+        state->clear_shipped_to();
+        *state->mutable_last_receipt() = ctx.ref;
+        return;
+      case Op::kSell:
+      case Op::kDecommission:
+      case Op::kDestroy:
+        if (target.via_container.empty()) unlink();
+        moved(target.op == Op::kSell           ? v1::SERIAL_STAGE_DISPENSED
+              : target.op == Op::kDecommission ? v1::SERIAL_STAGE_DECOMMISSIONED
+                                               : v1::SERIAL_STAGE_DESTROYED);
+        state->clear_shipped_to();
+        *state->mutable_ended_by() = ctx.ref;
+        return;
+    }
+  }
+
+  Status ApplyTarget(const EventContext& ctx, const Target& target, ViewRows& rows) {
+    TL_ASSIGN_OR_RETURN(std::optional<v1::SerialState> stored,
+                        rows.GetMessage<v1::SerialState>(StateKey(target.serial)));
+    v1::SerialState state;
+    std::optional<AlertDraft> alert;
+    bool apply = true;
+    if (stored.has_value()) {
+      state = std::move(*stored);
+      Verdict verdict = Check(ctx, target, state);
+      alert = std::move(verdict.alert);
+      apply = verdict.apply;
+    } else {
+      state.set_serial(target.serial);
+      if (target.op != Op::kCommission) {
+        AlertDraft draft;
+        draft.kind = v1::SERIAL_ALERT_KIND_UNKNOWN_SERIAL;
+        draft.message = target.serial;
+        draft.message.append(": ");
+        draft.message.append(OpVerb(target.op));
+        draft.message.append(" by ");
+        draft.message.append(ctx.facts->party);
+        if (!target.via_container.empty()) {
+          draft.message.append(" (in ");
+          draft.message.append(target.via_container);
+          draft.message.append(")");
+        }
+        draft.message.append(", but it was never commissioned");
+        alert = std::move(draft);
+      }
+    }
+    if (apply) {
+      Effect(ctx, target, &state, rows);
+      if (target.op != Op::kObserve) state.set_movement_count(state.movement_count() + 1);
+    }
+    if (alert.has_value()) {
+      state.set_alert_count(state.alert_count() + 1);
+      TL_RETURN_IF_ERROR(RaiseAlert(ctx, target, *alert, rows));
+    }
+    rows.PutMessage(StateKey(target.serial), state);
+    return Status::Ok();
+  }
+
+  Status RaiseAlert(const EventContext& ctx, const Target& target, const AlertDraft& draft,
+                    ViewRows& rows) {
+    if (!pending_alert_count_.has_value()) {
+      TL_ASSIGN_OR_RETURN(std::optional<std::string> count, rows.Get(kAlertCountKey));
+      pending_alert_count_ = count.has_value() ? DecodeFixed64BigEndian(*count) : 0;
+    }
+    const uint64_t index = (*pending_alert_count_)++;
+    v1::SerialAlert alert;
+    alert.set_alert_index(index);
+    alert.set_kind(draft.kind);
+    alert.set_serial(target.serial);
+    if (draft.conflict.has_value() && !draft.conflict->event_id().empty()) {
+      TL_ASSERT(draft.conflict->sequence() < ctx.sequence);  // states hold earlier entries only
+      alert.add_sequences(draft.conflict->sequence());
+      alert.add_event_ids(draft.conflict->event_id());
+    }
+    alert.add_sequences(ctx.sequence);
+    alert.add_event_ids(ctx.ref.event_id());
+    alert.set_message(draft.message);
+    alert.set_time_unix_micros(ctx.ref.time_unix_micros());
+    alert.set_sequence(ctx.sequence);
+    alert.set_party(ctx.ref.party());
+    alert.set_via_container(target.via_container);
+    rows.PutMessage(AlertKey(index), alert);
+    rows.PutMessage(Key("x").Str(target.serial).U64(index).str(), alert);
+    return Status::Ok();
+  }
+
+  // Alerts numbered so far in the entry being applied (read once per entry from "n").
+  std::optional<uint64_t> pending_alert_count_;
+};
+
+Result<uint64_t> AlertCount(const ViewReader& reader) {
+  TL_ASSIGN_OR_RETURN(std::optional<std::string> count, reader.Get(kAlertCountKey));
+  if (!count.has_value()) return uint64_t{0};
+  if (count->size() != 8) return Status::DataLoss("serials: alert count row is not 8 bytes");
+  return DecodeFixed64BigEndian(*count);
+}
+
+Result<v1::SerialAlert> AlertAt(const ViewReader& reader, uint64_t index) {
+  TL_ASSIGN_OR_RETURN(std::optional<v1::SerialAlert> alert,
+                      reader.GetMessage<v1::SerialAlert>(AlertKey(index)));
+  if (!alert.has_value()) {
+    return Status::DataLoss("serials: alert " + std::to_string(index) + " is missing");
+  }
+  return std::move(*alert);
+}
+
+}  // namespace
+
+bool IsTrackedSerial(std::string_view object_id) {
+  if (object_id.substr(0, 8) == "cn-drug:") return true;
+  if (object_id.substr(0, 17) == "urn:epc:id:sgtin:") return true;
+  if (object_id.substr(0, 4) == "http") {
+    return object_id.find("/01/") != std::string_view::npos &&
+           object_id.find("/21/") != std::string_view::npos;
+  }
+  return false;
+}
+
+std::unique_ptr<Projection> NewSerialsProjection() {
+  return std::make_unique<SerialsProjection>();
+}
+
+Result<v1::SerialReport> SerialStatus(const ViewReader& reader, std::string_view serial) {
+  TL_ASSIGN_OR_RETURN(std::optional<v1::SerialState> state,
+                      reader.GetMessage<v1::SerialState>(StateKey(serial)));
+  if (!state.has_value()) {
+    std::string message = "no event names serial ";
+    message.append(serial);
+    return Status::NotFound(std::move(message));
+  }
+  v1::SerialReport report;
+  *report.mutable_state() = std::move(*state);
+  bool corrupt = false;
+  TL_RETURN_IF_ERROR(reader.Scan(SerialAlertPrefix(serial), [&](std::string_view,
+                                                                std::string_view value) {
+    if (!report.add_alerts()->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      corrupt = true;
+      return false;
+    }
+    return static_cast<size_t>(report.alerts_size()) < kMaxAlertsPerReport;
+  }));
+  if (corrupt) return Status::DataLoss("serials: an alert row does not decode");
+  return report;
+}
+
+Result<v1::SerialAlertPage> SerialAlertsFrom(const ViewReader& reader, uint64_t from_alert_index,
+                                             size_t limit) {
+  TL_ASSIGN_OR_RETURN(const uint64_t count, AlertCount(reader));
+  const uint64_t wanted = std::min(limit, kMaxAlertsPerPage);
+  const uint64_t begin = std::min(from_alert_index, count);
+  const uint64_t end = begin + std::min(wanted, count - begin);
+  v1::SerialAlertPage page;
+  for (uint64_t index = begin; index < end; ++index) {
+    TL_ASSIGN_OR_RETURN(*page.add_alerts(), AlertAt(reader, index));
+  }
+  page.set_next_alert_index(end);
+  page.set_more(end < count);
+  return page;
+}
+
+Result<v1::SerialAlertPage> SerialAlerts(const ViewReader& reader, uint64_t since_sequence,
+                                         size_t limit) {
+  TL_ASSIGN_OR_RETURN(const uint64_t count, AlertCount(reader));
+  // Alerts are numbered in ledger order: find the first one at or after since_sequence.
+  uint64_t low = 0;
+  uint64_t high = count;
+  while (low < high) {
+    const uint64_t middle = low + (high - low) / 2;
+    TL_ASSIGN_OR_RETURN(const v1::SerialAlert alert, AlertAt(reader, middle));
+    if (alert.sequence() < since_sequence) {
+      low = middle + 1;
+    } else {
+      high = middle;
+    }
+  }
+  return SerialAlertsFrom(reader, low, limit);
+}
+
+}  // namespace traceledger::projections

@@ -14,9 +14,12 @@
 #include <unordered_set>
 #include <vector>
 
+#include "ingest/event_decoder.h"
 #include "ingest/kafka_ingester.h"
 #include "ingest/logging.h"
 #include "ledger/data_dir.h"
+#include "projections/all_views.h"
+#include "projections/runner.h"
 #include "tools/flags.h"
 
 namespace traceledger::tools {
@@ -120,6 +123,65 @@ int Ingest(const Flags& flags) {
   return kExitOk;
 }
 
+// ingest's decoder reads every encoding the ledger stores, EPCIS 2.0 JSON included.
+projections::EventDecoder FullDecoder() {
+  return [](v1::EventEncoding encoding, std::string_view bytes) {
+    return ingest::DecodeEvent(bytes, encoding);
+  };
+}
+
+int Project(const Flags& flags) {
+  auto dir = flags.Require("data");
+  if (!dir.ok()) return Fail(dir.status());
+  const std::string views_dir = flags.Get("views").value_or(*dir + "/views");
+  const std::string follower_dir = flags.Get("follower-dir").value_or(*dir + "/follower");
+  auto report = flags.GetUint("report-interval-ms");
+  if (!report.ok()) return Fail(report.status());
+  auto ledger = ledger::Ledger::OpenFollower(ledger::DatabasePath(*dir), follower_dir, {});
+  if (!ledger.ok()) return Fail(ledger.status());
+  projections::RunnerOptions options;
+  options.decoder = FullDecoder();
+  auto runner = projections::ProjectionRunner::Open(views_dir, projections::AllViews(), options);
+  if (!runner.ok()) return Fail(runner.status());
+  if (auto name = flags.Get("rebuild")) {
+    if (Status s = (*runner)->Rebuild(*name); !s.ok()) return Fail(s);
+    std::fprintf(stderr, "traceledger: rebuilding %s (and the views it depends on) from 0\n",
+                 name->c_str());
+  }
+  auto source = projections::LedgerEntrySource(**ledger);
+  InstallSignalHandlers();
+  const auto interval = std::chrono::milliseconds(report->value_or(5000));
+  auto log_progress = [&](const char* what) {
+    const uint64_t head = source->size();
+    std::fprintf(stderr, "traceledger: project %s head=%llu lag=%llu\n", what,
+                 static_cast<unsigned long long>(head),
+                 static_cast<unsigned long long>((*runner)->Lag(head)));
+  };
+  if (flags.Has("once")) {
+    auto applied = (*runner)->CatchUp(*source, &stop_requested);
+    if (!applied.ok()) return Fail(applied.status());
+    log_progress("caught-up");
+    return kExitOk;
+  }
+  // Follow: catch up, report lag now and then, until SIGTERM/SIGINT.
+  auto last_report = std::chrono::steady_clock::now();
+  while (!stop_requested.load()) {
+    auto applied = (*runner)->CatchUp(*source, &stop_requested);
+    if (!applied.ok()) return Fail(applied.status());
+    if (std::chrono::steady_clock::now() - last_report >= interval) {
+      log_progress("following");
+      last_report = std::chrono::steady_clock::now();
+    }
+    uint64_t applied_to = UINT64_MAX;
+    for (const std::string& name : (*runner)->names()) {
+      applied_to = std::min(applied_to, (*runner)->NextSequence(name));
+    }
+    source->WaitForMore(applied_to, std::chrono::milliseconds(200));
+  }
+  log_progress("stopped");
+  return kExitOk;
+}
+
 const std::map<std::string, Command>& Commands() {
   static const auto* commands = new std::map<std::string, Command>{
       {"ingest",
@@ -142,6 +204,19 @@ const std::map<std::string, Command>& Commands() {
          "producer-config"},
         {"no-publish"},
         Ingest}},
+      {"project",
+       {"build the views (trace, holdings, recalls, alerts, ...) from the ledger",
+        "traceledger project --data DIR [--views DIR/views] [--follower-dir DIR/follower]\n"
+        "    [--rebuild NAME] [--once] [--report-interval-ms 5000]\n"
+        "  Follows the ledger in DIR (written by another process: it reads the ledger's RocksDB\n"
+        "  as a secondary instance) and applies every entry, in order, to every view: history,\n"
+        "  genealogy, holdings, recalls, serials, cylinders, enforcement. Each view's cursor is\n"
+        "  stored with its rows, so it resumes where it stopped. --rebuild NAME empties that view\n"
+        "  (and the views it depends on) and rebuilds it from the first entry. --once catches up\n"
+        "  and exits. Logs the lag (entries behind the head). Stops cleanly on SIGTERM/SIGINT.",
+        {"data", "views", "follower-dir", "rebuild", "report-interval-ms"},
+        {"once"},
+        Project}},
   };
   return *commands;
 }

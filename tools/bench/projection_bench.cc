@@ -1,0 +1,361 @@
+// projection_bench: how fast every view is built from the ledger, how long a rebuild takes, and
+// how long a trace takes, over a generated mixed supply chain (tools/gen).
+//
+//   projection_bench [--events 10000000] [--seed 1] [--dir /tmp/projection_bench]
+//                    [--encoding protobuf|json] [--traces 1000] [--keep]
+//
+// Phases, each printed with its figures:
+//  1. generate the chain and append it to a new ledger (batches of 1,000, durable);
+//  2. reference, same run: a runner with one projection that does nothing, i.e. reading every
+//     entry from the ledger, decoding the event and computing its facts — the floor under any
+//     view;
+//  3. build every view (projections::AllViews()) from sequence 0;
+//  4. rebuild every view (ProjectionRunner::Rebuild, then catch up) and check the rebuilt rows
+//     are byte-identical to the first build's;
+//  5. trace --traces random lots (LGTIN classes, or class + ILMD lot) backward, forward and both,
+//     with the default limits; latency percentiles overall and for answers of at most 10,000
+//     nodes.
+// Results go to stdout as Markdown; progress to stderr.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <google/protobuf/util/json_util.h>
+
+#include "ingest/event_decoder.h"
+#include "ledger/data_dir.h"
+#include "ledger/testing/machine.h"
+#include "projections/all_views.h"
+#include "projections/chain/genealogy.h"
+#include "projections/chain/holdings.h"
+#include "projections/chain/trace.h"
+#include "projections/event_facts.h"
+#include "projections/runner.h"
+#include "tools/gen/supply_chain.h"
+
+namespace traceledger::tools {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+[[noreturn]] void Die(const std::string& what, const Status& status) {
+  std::fprintf(stderr, "projection_bench: %s: %s\n", what.c_str(), status.ToString().c_str());
+  std::exit(1);
+}
+
+struct Config {
+  uint64_t events = 10'000'000;
+  uint64_t seed = 1;
+  std::string dir = "/tmp/projection_bench";
+  v1::EventEncoding encoding = v1::EVENT_ENCODING_PROTOBUF;
+  size_t traces = 1000;
+  bool keep = false;
+};
+
+// Shows the runner the ledger in steps, so a long catch-up reports progress.
+class SteppedSource final : public projections::EntrySource {
+ public:
+  explicit SteppedSource(projections::EntrySource& inner) : inner_(inner) {}
+  void set_limit(uint64_t limit) { limit_ = limit; }
+  uint64_t size() override { return std::min(limit_, inner_.size()); }
+  Status Scan(uint64_t from, uint64_t to,
+              const std::function<bool(uint64_t, std::string_view)>& visit) override {
+    return inner_.Scan(from, std::min(to, size()), visit);
+  }
+  bool WaitForMore(uint64_t, std::chrono::milliseconds) override { return false; }
+
+ private:
+  projections::EntrySource& inner_;
+  uint64_t limit_ = 0;
+};
+
+// Catches `runner` up to `total` entries, printing progress; returns the seconds it took.
+double CatchUpWithProgress(projections::ProjectionRunner& runner, projections::EntrySource& source,
+                           uint64_t total, const char* what) {
+  SteppedSource stepped(source);
+  const uint64_t step = std::max<uint64_t>(100'000, total / 20);
+  const auto start = Clock::now();
+  for (uint64_t limit = step;; limit += step) {
+    stepped.set_limit(std::min(limit, total));
+    auto applied = runner.CatchUp(stepped);
+    if (!applied.ok()) Die(what, applied.status());
+    const double seconds = Since(start);
+    std::fprintf(stderr, "  %s: %llu / %llu entries, %.1f s, %.0f entries/s\n", what,
+                 static_cast<unsigned long long>(std::min(limit, total)),
+                 static_cast<unsigned long long>(total), seconds,
+                 static_cast<double>(std::min(limit, total)) / seconds);
+    if (limit >= total) break;
+  }
+  return Since(start);
+}
+
+class NoOpProjection final : public projections::Projection {
+ public:
+  std::string_view name() const override { return "noop"; }
+  uint32_t version() const override { return 1; }
+  Status Apply(const projections::AppliedEntry& entry, projections::ViewRows&) override {
+    applied_ += entry.facts != nullptr;
+    return Status::Ok();
+  }
+  uint64_t applied() const { return applied_; }
+
+ private:
+  uint64_t applied_ = 0;
+};
+
+projections::RunnerOptions Options() {
+  projections::RunnerOptions options;
+  options.decoder = [](v1::EventEncoding encoding, std::string_view bytes) {
+    return ingest::DecodeEvent(bytes, encoding);
+  };
+  return options;
+}
+
+// FNV-1a over every row (key and value) of every view: equal digests, equal rows.
+std::map<std::string, std::pair<uint64_t, uint64_t>> Digests(
+    const projections::ProjectionRunner& runner) {
+  std::map<std::string, std::pair<uint64_t, uint64_t>> out;
+  for (const std::string& name : runner.names()) {
+    uint64_t hash = 1469598103934665603ULL;
+    uint64_t rows = 0;
+    auto mix = [&](std::string_view bytes) {
+      for (unsigned char c : bytes) hash = (hash ^ c) * 1099511628211ULL;
+      hash = (hash ^ 0xff) * 1099511628211ULL;  // separator
+    };
+    Status s = runner.store().ForEach(name, [&](std::string_view k, std::string_view v) {
+      mix(k);
+      mix(v);
+      ++rows;
+      return true;
+    });
+    if (!s.ok()) Die("reading view " + name, s);
+    out[name] = {hash, rows};
+  }
+  return out;
+}
+
+double Percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const size_t index =
+      std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size())));
+  return values[index];
+}
+
+bool IsLot(std::string_view id) {
+  return id.find(":lgtin:") != std::string_view::npos || id.find("#lot=") != std::string_view::npos;
+}
+
+int Run(const Config& config) {
+  std::printf("# projection_bench\n\nmachine: %s\nevents: %llu mixed (seed %llu), stored as %s\n\n",
+              ledger::testing::MachineDescription().c_str(),
+              static_cast<unsigned long long>(config.events),
+              static_cast<unsigned long long>(config.seed),
+              config.encoding == v1::EVENT_ENCODING_JSON ? "JSON" : "protobuf");
+  std::filesystem::remove_all(config.dir);
+  std::filesystem::create_directories(config.dir);
+
+  // 1. Generate and append; keep a reservoir of lots for the traces.
+  auto ledger = ledger::CreateDataDir(config.dir + "/ledger", "bench.traceledger/log", {});
+  if (!ledger.ok()) Die("creating the ledger", ledger.status());
+  gen::Options gen_options;
+  gen_options.profile = gen::Profile::kMixed;
+  gen_options.events = config.events;
+  gen_options.seed = config.seed;
+  std::mt19937_64 rng(config.seed);
+  std::vector<std::string> lots;
+  uint64_t lots_seen = 0;
+  std::vector<ledger::AppendRequest> batch;
+  uint64_t appended = 0;
+  const auto append_start = Clock::now();
+  auto flush = [&]() -> Status {
+    if (batch.empty()) return Status::Ok();
+    appended += batch.size();
+    auto results = (*ledger)->Append(std::move(batch));
+    batch.clear();
+    if (!results.ok()) return results.status();
+    if (appended % 1'000'000 == 0) {
+      std::fprintf(stderr, "  append: %llu events, %.1f s\n",
+                   static_cast<unsigned long long>(appended), Since(append_start));
+    }
+    return Status::Ok();
+  };
+  Status generated = gen::Generate(gen_options, [&](const v1::Event& event) -> Status {
+    const projections::EventFacts facts = projections::FactsOf(event);
+    if (facts.movement == projections::Movement::kCommission ||
+        facts.movement == projections::Movement::kTransform) {
+      for (const auto* list : {&facts.objects, &facts.outputs}) {
+        for (const projections::ObjectQuantity& object : *list) {
+          if (!IsLot(object.object_id)) continue;
+          ++lots_seen;
+          if (lots.size() < config.traces) {
+            lots.push_back(object.object_id);
+          } else if (const uint64_t slot = rng() % lots_seen; slot < config.traces) {
+            lots[slot] = object.object_id;
+          }
+        }
+      }
+    }
+    ledger::AppendRequest& request = batch.emplace_back();
+    request.event_id = event.event_id();
+    request.submitter_id = event.submitter_id();
+    request.encoding = config.encoding;
+    if (config.encoding == v1::EVENT_ENCODING_JSON) {
+      if (!google::protobuf::util::MessageToJsonString(event, &request.event).ok()) {
+        return Status::Internal("event " + event.event_id() + " does not print as JSON");
+      }
+    } else if (!event.SerializeToString(&request.event)) {
+      return Status::Internal("event " + event.event_id() + " does not serialize");
+    }
+    request.source.mutable_file()->set_path("projection_bench");
+    return batch.size() >= 1000 ? flush() : Status::Ok();
+  });
+  if (!generated.ok()) Die("generating", generated);
+  if (Status s = flush(); !s.ok()) Die("appending", s);
+  const double append_seconds = Since(append_start);
+  auto source = projections::LedgerEntrySource(**ledger);
+  const uint64_t total = source->size();
+  std::printf("| phase | entries | seconds | entries/s |\n|---|---:|---:|---:|\n");
+  std::printf("| generate + append to the ledger (batches of 1,000, durable) | %llu | %.1f | %.0f |\n",
+              static_cast<unsigned long long>(total), append_seconds,
+              static_cast<double>(total) / append_seconds);
+  std::fflush(stdout);
+
+  // 2. Reference: read, decode and compute facts only.
+  {
+    std::vector<std::unique_ptr<projections::Projection>> noop;
+    noop.push_back(std::make_unique<NoOpProjection>());
+    auto runner = projections::ProjectionRunner::Open(config.dir + "/noop", std::move(noop),
+                                                      Options());
+    if (!runner.ok()) Die("opening the reference runner", runner.status());
+    const double seconds = CatchUpWithProgress(**runner, *source, total, "reference");
+    std::printf("| reference: read + decode + facts, no view | %llu | %.1f | %.0f |\n",
+                static_cast<unsigned long long>(total), seconds,
+                static_cast<double>(total) / seconds);
+    std::fflush(stdout);
+  }
+
+  // 3. Build every view.
+  auto runner =
+      projections::ProjectionRunner::Open(config.dir + "/views", projections::AllViews(), Options());
+  if (!runner.ok()) Die("opening the views", runner.status());
+  const double build_seconds = CatchUpWithProgress(**runner, *source, total, "build");
+  std::printf("| build all views (%zu) | %llu | %.1f | %.0f |\n", (*runner)->names().size(),
+              static_cast<unsigned long long>(total), build_seconds,
+              static_cast<double>(total) / build_seconds);
+  std::fflush(stdout);
+  const auto built = Digests(**runner);
+
+  // 4. Rebuild every view and compare.
+  const auto rebuild_start = Clock::now();
+  for (const std::string& name : (*runner)->names()) {
+    if (Status s = (*runner)->Rebuild(name); !s.ok()) Die("rebuilding " + name, s);
+  }
+  CatchUpWithProgress(**runner, *source, total, "rebuild");
+  const double rebuild_seconds = Since(rebuild_start);  // the drops included
+  const auto rebuilt = Digests(**runner);
+  const bool identical = built == rebuilt;
+  std::printf("| rebuild all views from 0 (rows %s) | %llu | %.1f | %.0f |\n\n",
+              identical ? "byte-identical to the first build" : "DIFFER from the first build",
+              static_cast<unsigned long long>(total), rebuild_seconds,
+              static_cast<double>(total) / rebuild_seconds);
+  uint64_t rows = 0;
+  std::printf("| view | rows |\n|---|---:|\n");
+  for (const auto& [name, digest] : built) {
+    std::printf("| %s | %llu |\n", name.c_str(), static_cast<unsigned long long>(digest.second));
+    rows += digest.second;
+  }
+  std::printf("| all | %llu |\n\n", static_cast<unsigned long long>(rows));
+  std::fflush(stdout);
+
+  // 5. Traces.
+  const projections::ViewReader genealogy = (*runner)->store().Reader(projections::kGenealogyView);
+  const projections::ViewReader holdings = (*runner)->store().Reader(projections::kHoldingsView);
+  std::printf("%zu random lots out of %llu; default limits (depth %u, %zu nodes)\n\n", lots.size(),
+              static_cast<unsigned long long>(lots_seen), projections::TraceLimits{}.max_depth,
+              projections::TraceLimits{}.max_nodes);
+  std::printf("| direction | traces | nodes p50 | nodes max | truncated | p50 ms | p99 ms | max ms "
+              "| p99 ms (<= 10,000 nodes) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  for (projections::TraceDirection direction :
+       {projections::TraceDirection::kBackward, projections::TraceDirection::kForward,
+        projections::TraceDirection::kBoth}) {
+    std::vector<double> all_ms, small_ms, nodes;
+    size_t truncated = 0;
+    for (const std::string& lot : lots) {
+      const auto start = Clock::now();
+      auto result = projections::Trace(genealogy, holdings, lot, direction, {});
+      const double ms = Since(start) * 1000;
+      if (!result.ok()) Die("tracing " + lot, result.status());
+      all_ms.push_back(ms);
+      nodes.push_back(result->nodes_size());
+      if (result->nodes_size() <= 10000) small_ms.push_back(ms);
+      truncated += result->truncated();
+    }
+    std::printf("| %s | %zu | %.0f | %.0f | %zu | %.2f | %.2f | %.2f | %.2f |\n",
+                std::string(projections::TraceDirectionName(direction)).c_str(), all_ms.size(),
+                Percentile(nodes, 0.5), Percentile(nodes, 1.0), truncated,
+                Percentile(all_ms, 0.5), Percentile(all_ms, 0.99), Percentile(all_ms, 1.0),
+                Percentile(small_ms, 0.99));
+    std::fflush(stdout);
+  }
+  runner->reset();
+  source.reset();
+  if (Status s = (*ledger)->Close(); !s.ok()) Die("closing the ledger", s);
+  ledger->reset();
+  if (!config.keep) std::filesystem::remove_all(config.dir);
+  return identical ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace traceledger::tools
+
+int main(int argc, char** argv) {
+  traceledger::tools::Config config;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (flag == "--events" && has_value) {
+      config.events = std::strtoull(argv[++i], nullptr, 10);
+    } else if (flag == "--seed" && has_value) {
+      config.seed = std::strtoull(argv[++i], nullptr, 10);
+    } else if (flag == "--dir" && has_value) {
+      config.dir = argv[++i];
+    } else if (flag == "--traces" && has_value) {
+      config.traces = std::strtoull(argv[++i], nullptr, 10);
+    } else if (flag == "--encoding" && has_value) {
+      const std::string value = argv[++i];
+      if (value == "json") {
+        config.encoding = traceledger::v1::EVENT_ENCODING_JSON;
+      } else if (value != "protobuf") {
+        std::fprintf(stderr, "projection_bench: --encoding must be protobuf or json, not %s\n",
+                     value.c_str());
+        return 2;
+      }
+    } else if (flag == "--keep") {
+      config.keep = true;
+    } else {
+      std::fprintf(stderr,
+                   "usage: projection_bench [--events 10000000] [--seed 1] "
+                   "[--dir /tmp/projection_bench] [--encoding protobuf|json] [--traces 1000] "
+                   "[--keep]\nunknown or incomplete flag: %s\n",
+                   flag.c_str());
+      return 2;
+    }
+  }
+  if (config.events == 0 || config.traces == 0) {
+    std::fprintf(stderr, "projection_bench: --events and --traces must be positive\n");
+    return 2;
+  }
+  return traceledger::tools::Run(config);
+}

@@ -9,6 +9,7 @@ bash tools/scripts/install_deps.sh
 echo "== building tracectl and traceledger (preset release)"
 bash tools/scripts/build.sh release tracectl traceledger > /dev/null
 tracectl=$PWD/build/release/tools/tracectl
+traceledger=$PWD/build/release/tools/traceledger
 events=$PWD/tools/demo/sample_events.jsonl
 dir=${TL_DEMO_DIR:-$(mktemp -d /tmp/traceledger-demo.XXXXXX)}/ledger
 step() { printf '\n== %s\n$ %s\n' "$1" "${*:2}"; "${@:2}"; }
@@ -32,12 +33,26 @@ step "Show entry 7: its fields, leaf hash and exact stored bytes" \
 step "Audit: re-verify every chain link, tree node, checkpoint and index record" \
   "$tracectl" audit --data "$dir"
 
+step "Generate a synthetic mixed supply chain (farms to shops, drug makers to pharmacies, cylinders)" \
+  "$tracectl" gen --profile mixed --events 50000 --seed 7 --out "$dir.chain.jsonl"
+"$tracectl" append --data "$dir" "$dir.chain.jsonl" > /dev/null
+step "Build the views (history, genealogy, holdings, recalls, serials, cylinders, enforcement)" \
+  "$traceledger" project --data "$dir" --once
+lot=$(grep -m1 -o '"outputQuantityList":\[{"epcClass":"[^"]*"' "$dir.chain.jsonl" |
+  sed 's/.*"epcClass":"//; s/"$//')
+printf '\n== Trace product lot %s backward to its sources and forward to every holder\n' "$lot"
+for direction in backward forward; do
+  echo "\$ tracectl trace --data $dir --id $lot --direction $direction > $dir.$direction.json"
+  "$tracectl" trace --data "$dir" --id "$lot" --direction "$direction" > "$dir.$direction.json"
+done
+
 cat <<EOF2
 
 == Done. The demo ledger is in $dir. Things to try:
   $tracectl prove inclusion --data $dir --seq 0 --size 20
   $tracectl append --data $dir your-events.jsonl     # one native JSON event per line
   $tracectl audit --data $dir
+  $tracectl trace --data $dir --id $lot --direction both --pretty
   bash tests/ledger/independent_verify_test.sh $tracectl $events   # verify with independent code
 The HTTP server (trace, recalls, evidence bundles) comes with the HTTP API issue.
 EOF2

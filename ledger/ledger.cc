@@ -206,6 +206,21 @@ Result<std::unique_ptr<Ledger>> Ledger::OpenStore(std::unique_ptr<LogStore> stor
   return ledger;
 }
 
+Result<Sha256Digest> Ledger::StoredLeaf(uint64_t sequence) {
+  // Why not tree_.GetNode alone: the builder keeps only partial edge tiles, so when the size is
+  // a multiple of the tile width the last leaf sits in a complete tile that only the store has.
+  const merkle::NodeLocation loc = merkle::LocateNode(0, sequence);
+  if (auto edge = tree_.GetNode(0, sequence); edge.ok()) {
+    return edge;
+  }
+  TL_ASSIGN_OR_RETURN(std::optional<merkle::Tile> tile, store_->GetTile(loc.tile));
+  if (!tile.has_value() || !tile->HasNode(loc.row, loc.position)) {
+    return Status::DataLoss("tile 0/" + std::to_string(loc.tile.index) + " holding leaf " +
+                            Seq(sequence) + " is missing or short");
+  }
+  return tile->Node(loc.row, loc.position);
+}
+
 Status Ledger::Recover() {
   TL_ASSIGN_OR_RETURN(const uint64_t size, store_->CountEntries());
   TL_ASSIGN_OR_RETURN(tree_, merkle::TreeBuilder::Restore(size, [this](merkle::TileId id) {
@@ -221,7 +236,7 @@ Status Ledger::Recover() {
       return Status::DataLoss("entry " + Seq(size - 1) + " does not decode to its own sequence");
     }
     const Sha256Digest leaf = merkle::HashLeaf(*bytes);
-    TL_ASSIGN_OR_RETURN(Sha256Digest stored_leaf, tree_.GetNode(0, size - 1));
+    TL_ASSIGN_OR_RETURN(Sha256Digest stored_leaf, StoredLeaf(size - 1));
     if (leaf != stored_leaf) {
       return Status::DataLoss("entry " + Seq(size - 1) + ": leaf hash " + HexEncode(leaf) +
                               " differs from the stored tree's " + HexEncode(stored_leaf));

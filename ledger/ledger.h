@@ -223,6 +223,8 @@ class Ledger {
                                                    std::optional<NoteSigner> signer,
                                                    LedgerOptions options);
   Status Recover();
+  // Leaf `sequence` of the stored tree: from the builder's edge, else from its stored tile.
+  Result<Sha256Digest> StoredLeaf(uint64_t sequence);
   void StartThreads();
   Status ValidateRequests(const std::vector<AppendRequest>& requests) const;
   // What a submission weighs against max_batch_records and max_queued_records.

@@ -228,6 +228,35 @@ TEST_F(LedgerTest, RootsAndProofsMatchTheReferenceTreeAcrossRestarts) {
   EXPECT_EQ(report.entries_checked, n);
 }
 
+// A log whose size is a multiple of the tile width (256) ends in a complete level-0 tile that
+// the tree builder does not keep; reopening must read the last leaf from the store. (Found by
+// the crash test: a kill that left 4,096 entries made the next open fail.)
+TEST_F(LedgerTest, ReopensWhenTheLogEndsExactlyAtATileBoundary) {
+  std::vector<Sha256Digest> leaves;
+  auto ledger = CreateLedger();
+  for (int size : {256, 512, 65536}) {
+    while (leaves.size() < static_cast<size_t>(size)) {
+      const int batch = static_cast<int>(std::min<size_t>(1000, size - leaves.size()));
+      auto results = *ledger->Append(Requests("t" + std::to_string(leaves.size()) + "-", batch));
+      for (const AppendResult& r : results) leaves.push_back(r.receipt.leaf_hash);
+    }
+    ASSERT_TRUE(ledger->Close().ok());
+    ledger.reset();
+    auto reopened = Ledger::Open(dir_.string(), *signer_, {});
+    ASSERT_TRUE(reopened.ok()) << "size " << size << ": " << reopened.status().ToString();
+    ledger = std::move(reopened).value();
+    ASSERT_EQ(ledger->size(), static_cast<uint64_t>(size));
+    EXPECT_EQ(*ledger->RootHash(size), testing::ReferenceRoot(leaves, 0, size)) << size;
+  }
+  // And it goes on appending to the same tree.
+  auto results = *ledger->Append(Requests("after-", 3));
+  for (const AppendResult& r : results) leaves.push_back(r.receipt.leaf_hash);
+  EXPECT_EQ(*ledger->RootHash(leaves.size()), testing::ReferenceRoot(leaves, 0, leaves.size()));
+  ASSERT_TRUE(ledger->Close().ok());
+  AuditReport report = Audit();
+  EXPECT_TRUE(report.ok()) << report.findings.front().problem;
+}
+
 TEST_F(LedgerTest, CheckpointsEveryNEntriesAreAllKeptAndVerify) {
   LedgerOptions options;
   options.checkpoint_every_entries = 100;

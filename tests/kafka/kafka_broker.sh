@@ -116,6 +116,14 @@ live_pid() {
   echo "$pid"
 }
 
+# Is the started child process alive (not exited, not a zombie)? $1 pid
+child_alive() {
+  local state
+  kill -0 "$1" 2>/dev/null || return 1
+  state="$(sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]).*/\1/' "/proc/$1/stat" 2>/dev/null || echo X)"
+  [[ "$state" != "Z" && "$state" != "X" ]]
+}
+
 # Wait (bounded) until the pid is gone. $1 pid, $2 dir, $3 seconds. Returns 1 on timeout.
 wait_gone() {
   local dir="$1" secs="$2" i
@@ -281,7 +289,10 @@ start_once() {
   echo "$pid" >"${dir}/broker.pid"
 
   for ((i = 0; i < START_TIMEOUT * 4; i++)); do
-    if ! kill -0 "$pid" 2>/dev/null || ! live_pid "$dir" >/dev/null; then
+    # Our own child, so its pid cannot be recycled: check it is alive, not its cmdline (right
+    # after the fork, before exec, the cmdline is still this script's; a loaded machine once
+    # saw that, called the broker dead, and killed it).
+    if ! child_alive "$pid"; then
       if { tail -c +"$off_b" "${dir}/broker.log"; tail -c +"$off_s" "${dir}/server.log"; } 2>/dev/null \
           | grep -E 'Address already in use|BindException' >/dev/null; then
         fail_start "$dir" "port ${port} or ${cport} is already in use" || true

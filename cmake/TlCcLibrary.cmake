@@ -44,9 +44,11 @@ function(tl_cc_binary)
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} ${TL_MALLOC_LIBS})
 endfunction()
 
-# tl_cc_test(NAME merkle_test SRCS merkle_test.cc DEPS tl::ledger LABELS unit)
+# tl_cc_test(NAME merkle_test SRCS merkle_test.cc DEPS tl::ledger LABELS unit [ARGS ...])
+# ARGS go to the test's command line, e.g. a --gtest_filter that leaves the large cases to a
+# second ctest entry made with tl_cc_test_run.
 function(tl_cc_test)
-  cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SRCS;DEPS;LABELS;ARGS" ${ARGN})
   if(NOT TL_BUILD_TESTS)
     return()
   endif()
@@ -60,7 +62,22 @@ function(tl_cc_test)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
-  add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME})
+  add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME} ${ARG_ARGS})
+  set_tests_properties(${ARG_NAME} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
+endfunction()
+
+# Another ctest entry running a tl_cc_test binary with other arguments, e.g. its large cases
+# labelled integration (run by the ci preset, not under the sanitizers):
+# tl_cc_test_run(NAME gen_scale_test BINARY gen_test ARGS --gtest_filter=*Scale* LABELS integration)
+function(tl_cc_test_run)
+  cmake_parse_arguments(ARG "" "NAME;BINARY;TIMEOUT" "ARGS;LABELS" ${ARGN})
+  if(NOT TL_BUILD_TESTS)
+    return()
+  endif()
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  add_test(NAME ${ARG_NAME} COMMAND ${ARG_BINARY} ${ARG_ARGS})
   set_tests_properties(${ARG_NAME} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
 endfunction()
 

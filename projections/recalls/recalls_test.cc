@@ -90,7 +90,7 @@ class RecallsTest : public ::testing::Test {
       ledger::AppendRequest request;
       request.event = json;
       request.encoding = v1::EVENT_ENCODING_JSON;
-      request.event_id = "e" + std::to_string(next_++);
+      request.event_id = std::string("e").append(std::to_string(next_++));
       request.submitter_id = "test";
       requests.push_back(std::move(request));
     }
@@ -197,7 +197,8 @@ TEST_F(RecallsTest, ScopeIsTheForwardTraceAtOpeningAndRemovalsCount) {
   EXPECT_EQ(progress.sold_to_consumers(), 50);
   EXPECT_EQ(std::vector<std::string>(progress.not_answered().begin(), progress.not_answered().end()),
             (std::vector<std::string>{kProcessor, kDistributor}));
-  const v1::RecallHolder* outsider = Holder(Case(), "9521006000000", kLotX);
+  const v1::RecallCase after_removals = Case();  // Holder() points into it: keep it alive
+  const v1::RecallHolder* outsider = Holder(after_removals, "9521006000000", kLotX);
   ASSERT_NE(outsider, nullptr);
   EXPECT_FALSE(outsider->in_scope());
 

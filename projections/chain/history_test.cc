@@ -67,7 +67,7 @@ TEST_F(HistoryTest, EveryEventNamingAnObjectInTimeOrderWithItsRole) {
 TEST_F(HistoryTest, LimitKeepsTheOldestAndUnknownObjectsHaveNone) {
   std::vector<v1::Event> events;
   for (int i = 0; i < 10; ++i) {
-    events.push_back(testing::Ship("e" + std::to_string(i), kFarm, At(100 - i), {{kCase}}, kPlant));
+    events.push_back(testing::Ship(std::string("e").append(std::to_string(i)), kFarm, At(100 - i), {{kCase}}, kPlant));
   }
   Append(events);
   CatchUp();

@@ -201,7 +201,7 @@ TEST_F(TraceTest, DepthAndNodeLimitsCutTheAnswerAndSaySo) {
   std::vector<v1::Event> events;
   auto lot = [](int i) { return "urn:epc:class:lgtin:9521002.010009.X" + std::to_string(i); };
   for (int i = 0; i < 6; ++i) {
-    events.push_back(testing::Transform("x" + std::to_string(i), kPlant, At(i + 1),
+    events.push_back(testing::Transform(std::string("x").append(std::to_string(i)), kPlant, At(i + 1),
                                         {{lot(i), 10}}, {{lot(i + 1), 10}}));
   }
   Append(events);

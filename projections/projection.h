@@ -26,12 +26,13 @@
 #include "tl/v1/ledger.pb.h"
 
 namespace rocksdb {
-class WriteBatchWithIndex;
 class DB;
 class ColumnFamilyHandle;
 }  // namespace rocksdb
 
 namespace traceledger::projections {
+
+class PendingRows;  // projections/internal/pending_rows.h: one batch's rows of one view
 
 // The protobuf encoding of `message` with map entries in key order, so equal messages have
 // equal bytes.
@@ -40,9 +41,10 @@ std::string DeterministicBytes(const google::protobuf::Message& message);
 // Reads of a view as of the entries applied so far, including the batch being applied.
 class ViewReader {
  public:
-  ViewReader(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family,
-             rocksdb::WriteBatchWithIndex* batch)
-      : db_(db), family_(family), batch_(batch) {}
+  // Reads `family` of `db`, under the rows `pending` in the batch being applied (null: the
+  // database only). `db`, `family` and `pending` must outlive the reader.
+  ViewReader(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, PendingRows* pending = nullptr)
+      : db_(db), family_(family), pending_(pending) {}
   Result<std::optional<std::string>> Get(std::string_view key) const;
   // Calls visit(key, value) for keys starting with `prefix`, in order, until it returns false.
   Status Scan(std::string_view prefix,
@@ -61,7 +63,7 @@ class ViewReader {
  protected:
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* family_;
-  rocksdb::WriteBatchWithIndex* batch_;  // null: reads the database only
+  PendingRows* pending_;  // null: reads the database only
 };
 
 // A projection's rows while it applies entries: reads see its own pending writes.

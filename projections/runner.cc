@@ -1,12 +1,15 @@
 #include "projections/runner.h"
 
 #include <rocksdb/db.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
+
+#include "projections/internal/pending_rows.h"
 
 namespace traceledger::projections {
 namespace {
@@ -85,6 +88,28 @@ Result<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Open(
                                      pending.begin()->first + ")");
     }
   }
+  // Groups: views connected by dependencies (either way), each in slot order.
+  {
+    std::vector<size_t> group_of(runner->slots_.size());
+    for (size_t i = 0; i < runner->slots_.size(); ++i) group_of[i] = i;
+    auto root = [&](size_t i) {
+      while (group_of[i] != i) i = group_of[i];
+      return i;
+    };
+    for (size_t i = 0; i < runner->slots_.size(); ++i) {
+      for (const std::string& dependency : runner->slots_[i].projection->dependencies()) {
+        for (size_t j = 0; j < i; ++j) {
+          if (runner->slots_[j].projection->name() == dependency) group_of[root(i)] = root(j);
+        }
+      }
+    }
+    std::map<size_t, size_t> index_of_root;
+    for (size_t i = 0; i < runner->slots_.size(); ++i) {
+      auto [it, inserted] = index_of_root.try_emplace(root(i), runner->groups_.size());
+      if (inserted) runner->groups_.emplace_back();
+      runner->groups_[it->second].slots.push_back(i);
+    }
+  }
   TL_ASSIGN_OR_RETURN(runner->store_,
                       ViewStore::Open(views_dir, runner->names(), ViewStore::Mode::kReadWrite));
   for (Slot& slot : runner->slots_) {
@@ -128,63 +153,141 @@ uint64_t ProjectionRunner::Lag(uint64_t head) const {
   return lag;
 }
 
-Status ProjectionRunner::ApplyBatch(EntrySource& source, uint64_t from, uint64_t to) {
-  rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
-  rocksdb::DB* db = store_->db();
-  std::vector<ViewRows> rows;
-  rows.reserve(slots_.size());
-  for (const Slot& slot : slots_) {
-    rows.emplace_back(db, store_->family(slot.projection->name()), &batch);
-    for (const std::string& dependency : slot.projection->dependencies()) {
-      rows.back().dependencies_.emplace_back(
-          dependency, ViewReader(db, store_->family(dependency), &batch));
-    }
-  }
-  Status failure;
+struct ProjectionRunner::DecodedEntry {
+  uint64_t sequence = 0;
   v1::LedgerEntry entry;
+  std::optional<v1::Event> event;
+  EventFacts facts;
+};
+
+Status ProjectionRunner::ApplyBatch(EntrySource& source, uint64_t from, uint64_t to) {
+  // Decode once; the groups read the entries side by side (const access only).
+  std::vector<DecodedEntry> entries;
+  entries.reserve(to - from);
+  Status failure;
   TL_RETURN_IF_ERROR(source.Scan(from, to, [&](uint64_t sequence, std::string_view bytes) {
-    if (!entry.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    DecodedEntry& decoded = entries.emplace_back();
+    decoded.sequence = sequence;
+    if (!decoded.entry.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
       failure = Status::DataLoss("entry " + std::to_string(sequence) + " does not decode");
       return false;
     }
-    AppliedEntry applied;
-    applied.sequence = sequence;
-    applied.entry = &entry;
-    auto event = options_.decoder(entry.event_encoding(), entry.event());
-    EventFacts facts;
+    auto event = options_.decoder(decoded.entry.event_encoding(), decoded.entry.event());
     if (event.ok()) {
-      facts = FactsOf(*event);
-      applied.event = &*event;
-      applied.facts = &facts;
-    }
-    for (size_t i = 0; i < slots_.size(); ++i) {
-      if (slots_[i].next > sequence) continue;  // already applied (e.g. not rebuilding)
-      Status s = slots_[i].projection->Apply(applied, rows[i]);
-      if (!s.ok()) {
-        failure = s.WithContext(std::string(slots_[i].projection->name()) + " at entry " +
-                                std::to_string(sequence));
-        return false;
-      }
+      decoded.event.emplace(std::move(*event));
+      decoded.facts = FactsOf(*decoded.event);
     }
     return true;
   }));
   TL_RETURN_IF_ERROR(failure);
-  for (size_t i = 0; i < slots_.size(); ++i) {
-    if (slots_[i].next >= to) continue;
-    v1::ProjectionCursor cursor;
-    cursor.set_version(slots_[i].projection->version());
-    cursor.set_next_sequence(to);
-    const std::string bytes = DeterministicBytes(cursor);
-    TL_ASSERT(batch.Put(store_->family(slots_[i].projection->name()),
-                        rocksdb::Slice(kCursorKey.data(), kCursorKey.size()), bytes)
-                  .ok());
+  TL_ASSERT(entries.size() == to - from);
+
+  // Share the groups with work to do among the threads, the costliest first, each to the
+  // least loaded thread (by their recent apply times). Which thread applies a view does not
+  // change its rows.
+  std::vector<size_t> order;
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    for (size_t slot : groups_[g].slots) {
+      if (slots_[slot].next < to) {
+        order.push_back(g);
+        break;
+      }
+    }
   }
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return groups_[a].seconds > groups_[b].seconds; });
+  size_t threads = options_.apply_threads;
+  if (threads == 0) threads = std::max<size_t>(1, std::thread::hardware_concurrency());
+  threads = std::min({threads, kMaxApplyThreads, std::max<size_t>(1, order.size())});
+  std::vector<std::vector<size_t>> assigned(threads);
+  std::vector<double> load(threads, 0);
+  for (size_t g : order) {
+    const size_t least = static_cast<size_t>(std::min_element(load.begin(), load.end()) -
+                                             load.begin());
+    assigned[least].push_back(g);
+    load[least] += groups_[g].seconds + 1e-9;
+  }
+  std::vector<Status> results(threads);
+  std::vector<std::thread> workers;
+  for (size_t t = 1; t < threads; ++t) {
+    workers.emplace_back(
+        [&, t] { results[t] = ApplyGroups(assigned[t], entries, to); });
+  }
+  results[0] = ApplyGroups(assigned[0], entries, to);
+  for (std::thread& worker : workers) worker.join();
+  for (const Status& result : results) TL_RETURN_IF_ERROR(result);
+  return Status::Ok();
+}
+
+Status ProjectionRunner::ApplyGroups(const std::vector<size_t>& groups,
+                                     const std::vector<DecodedEntry>& entries, uint64_t to) {
+  rocksdb::DB* db = store_->db();
+  // Each view's rows of this batch, in memory until the batch is written (with the cursors).
+  std::vector<PendingRows> pending(slots_.size());
+  rocksdb::WriteBatch batch;
+  std::vector<size_t> written;
+  for (size_t g : groups) {
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<ViewRows> rows;
+    rows.reserve(groups_[g].slots.size());
+    for (size_t i : groups_[g].slots) {
+      rows.emplace_back(db, store_->family(slots_[i].projection->name()), &pending[i]);
+      for (const std::string& dependency : slots_[i].projection->dependencies()) {
+        size_t index = 0;
+        while (index < i && slots_[index].projection->name() != dependency) ++index;
+        TL_ASSERT(index < i);  // placed before its dependents, in the same group
+        rows.back().dependencies_.emplace_back(
+            dependency, ViewReader(db, store_->family(dependency), &pending[index]));
+      }
+    }
+    for (const DecodedEntry& decoded : entries) {
+      AppliedEntry applied;
+      applied.sequence = decoded.sequence;
+      applied.entry = &decoded.entry;
+      if (decoded.event.has_value()) {
+        applied.event = &*decoded.event;
+        applied.facts = &decoded.facts;
+      }
+      for (size_t k = 0; k < groups_[g].slots.size(); ++k) {
+        const size_t i = groups_[g].slots[k];
+        if (slots_[i].next > decoded.sequence) continue;  // already applied (not rebuilding)
+        Status s = slots_[i].projection->Apply(applied, rows[k]);
+        if (!s.ok()) {
+          return s.WithContext(std::string(slots_[i].projection->name()) + " at entry " +
+                               std::to_string(decoded.sequence));
+        }
+      }
+    }
+    // The group's rows in key order (sequential memtable inserts), and its cursors.
+    for (size_t i : groups_[g].slots) {
+      if (slots_[i].next >= to) continue;
+      rocksdb::ColumnFamilyHandle* family = store_->family(slots_[i].projection->name());
+      for (const auto& [key, value] : pending[i].rows()) {
+        const rocksdb::Slice k(key.data(), key.size());
+        TL_ASSERT((value.has_value() ? batch.Put(family, k, *value) : batch.Delete(family, k))
+                      .ok());
+      }
+      pending[i].Clear();
+      v1::ProjectionCursor cursor;
+      cursor.set_version(slots_[i].projection->version());
+      cursor.set_next_sequence(to);
+      const std::string bytes = DeterministicBytes(cursor);
+      TL_ASSERT(batch.Put(family, rocksdb::Slice(kCursorKey.data(), kCursorKey.size()), bytes)
+                    .ok());
+      written.push_back(i);
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    groups_[g].seconds = groups_[g].seconds == 0 ? seconds : 0.7 * groups_[g].seconds + 0.3 * seconds;
+  }
+  if (written.empty()) return Status::Ok();
   // Views are derived data: no fsync (a crash loses the last batches and their cursor
-  // together, and they are re-applied).
+  // together, and they are re-applied). A group's views and cursors are in one batch, so a
+  // view is never ahead of one it depends on.
   rocksdb::WriteOptions write_options;
-  const rocksdb::Status written = db->Write(write_options, batch.GetWriteBatch());
-  if (!written.ok()) return Status::Unavailable("writing views: " + written.ToString());
-  for (Slot& slot : slots_) slot.next = std::max(slot.next, to);
+  const rocksdb::Status s = db->Write(write_options, &batch);
+  if (!s.ok()) return Status::Unavailable("writing views: " + s.ToString());
+  for (size_t i : written) slots_[i].next = std::max(slots_[i].next, to);
   return Status::Ok();
 }
 

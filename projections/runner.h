@@ -43,9 +43,15 @@ std::unique_ptr<EntrySource> LedgerEntrySource(ledger::Ledger& ledger);
 
 struct RunnerOptions {
   // Entries per write batch of the views database.
-  size_t batch_entries = 2000;
+  size_t batch_entries = 10000;
   EventDecoder decoder = DefaultEventDecoder();
+  // Threads applying a batch: views that share no dependency are applied side by side (each
+  // group writes its rows and cursors in a write batch of its own). 0: one per core, at most
+  // kMaxApplyThreads.
+  size_t apply_threads = 0;
 };
+
+inline constexpr size_t kMaxApplyThreads = 8;
 
 class ProjectionRunner {
  public:
@@ -76,12 +82,22 @@ class ProjectionRunner {
     std::unique_ptr<Projection> projection;
     uint64_t next = 0;  // next sequence to apply
   };
+  // Views connected by dependencies, applied by one thread in slot order.
+  struct Group {
+    std::vector<size_t> slots;  // ascending
+    double seconds = 0;         // recent apply time (an average), to share work out
+  };
+  struct DecodedEntry;
   ProjectionRunner() = default;
   Status ApplyBatch(EntrySource& source, uint64_t from, uint64_t to);
+  // Applies `entries` to the groups `groups` and writes their rows and cursors (next = to).
+  Status ApplyGroups(const std::vector<size_t>& groups, const std::vector<DecodedEntry>& entries,
+                     uint64_t to);
 
   RunnerOptions options_;
   std::unique_ptr<ViewStore> store_;
   std::vector<Slot> slots_;  // dependencies before dependents
+  std::vector<Group> groups_;
 };
 
 }  // namespace traceledger::projections

@@ -3,14 +3,16 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
 
 #include <algorithm>
 #include <filesystem>
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include "projections/internal/pending_rows.h"
 
 namespace traceledger::projections {
 namespace {
@@ -24,12 +26,52 @@ Status FromRocksDb(const rocksdb::Status& s, std::string_view what) {
   return Status::Internal(std::move(message));
 }
 
+// The prefix a view's prefix scans share: the tag byte and the first string component, up to
+// and including its 0x00 (Key("o").Str(node) of "o" node time ...). Keys without one (the
+// cursor, "n", numbers right after the tag) are outside the domain and have no prefix filter.
+class FirstComponentPrefix final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "traceledger.FirstComponentPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), PrefixLength(key.ToStringView()));
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return PrefixLength(key.ToStringView()) > 0;
+  }
+  // 0 if `key` has no prefix.
+  static size_t PrefixLength(std::string_view key) {
+    if (key.size() < 2 || key[0] == '\0') return 0;
+    const size_t end = key.find('\0', 1);
+    return end == std::string_view::npos ? 0 : end + 1;
+  }
+};
+
+// The smallest key after every key that starts with `prefix`; "" if there is none.
+std::string PrefixEnd(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty()) {
+    const auto last = static_cast<unsigned char>(end.back());
+    if (last != 0xff) {
+      end.back() = static_cast<char>(last + 1);
+      return end;
+    }
+    end.pop_back();
+  }
+  return end;
+}
+
 rocksdb::ColumnFamilyOptions ViewOptions(const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions options;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.whole_key_filtering = true;  // point reads, as well as the prefixes of scans
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  options.prefix_extractor = std::make_shared<FirstComponentPrefix>();
+  // Most point reads while applying ask for rows that do not exist yet (a first holding, a
+  // lot that is no serial): a memtable bloom filter answers them without a skiplist search.
+  options.memtable_prefix_bloom_size_ratio = 0.1;
+  options.memtable_whole_key_filtering = true;
   options.write_buffer_size = size_t{32} << 20;
   options.compression = rocksdb::kLZ4Compression;
   options.level_compaction_dynamic_level_bytes = true;
@@ -53,11 +95,12 @@ std::string DeterministicBytes(const google::protobuf::Message& message) {
 // ViewReader / ViewRows
 
 Result<std::optional<std::string>> ViewReader::Get(std::string_view key) const {
+  if (pending_ != nullptr) {
+    if (const std::optional<std::string>* row = pending_->Find(key)) return *row;
+  }
   std::string value;
-  const rocksdb::Slice k(key.data(), key.size());
-  rocksdb::Status s = batch_ != nullptr
-                          ? batch_->GetFromBatchAndDB(db_, rocksdb::ReadOptions(), family_, k, &value)
-                          : db_->Get(rocksdb::ReadOptions(), family_, k, &value);
+  const rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), family_, rocksdb::Slice(key.data(), key.size()), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   TL_RETURN_IF_ERROR(FromRocksDb(s, "reading a view row"));
   return std::optional<std::string>(std::move(value));
@@ -65,14 +108,39 @@ Result<std::optional<std::string>> ViewReader::Get(std::string_view key) const {
 
 Status ViewReader::Scan(std::string_view prefix,
                         const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  // Why the upper bound: deleted rows (tombstones) right after the prefix would otherwise be
+  // stepped over one by one until the next live row, anywhere in the view.
+  const std::string end = PrefixEnd(prefix);
+  const rocksdb::Slice upper(end);
   rocksdb::ReadOptions read_options;
-  std::unique_ptr<rocksdb::Iterator> base(db_->NewIterator(read_options, family_));
-  std::unique_ptr<rocksdb::Iterator> it(
-      batch_ != nullptr ? batch_->NewIteratorWithBase(family_, base.release()) : base.release());
-  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
-    const std::string_view key = it->key().ToStringView();
-    if (key.substr(0, prefix.size()) != prefix) break;
-    if (!visit(key, it->value().ToStringView())) break;
+  if (!end.empty()) read_options.iterate_upper_bound = &upper;
+  // Keys under a prefix with a whole first component share its filter prefix; others (a
+  // shorter prefix, e.g. every row of a tag) need the total order.
+  read_options.total_order_seek = FirstComponentPrefix::PrefixLength(prefix) == 0;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, family_));
+  it->Seek(rocksdb::Slice(prefix.data(), prefix.size()));
+  PendingRows::Rows::const_iterator row, rows_end;
+  if (pending_ != nullptr) {
+    row = pending_->rows().lower_bound(prefix);
+    rows_end = end.empty() ? pending_->rows().end() : pending_->rows().lower_bound(end);
+  }
+  // Merge the database's rows with the batch's (which replace or delete them), in key order.
+  for (;;) {
+    std::string_view stored;
+    const bool has_stored =
+        it->Valid() && (stored = it->key().ToStringView()).substr(0, prefix.size()) == prefix;
+    const bool has_pending = pending_ != nullptr && row != rows_end;
+    if (!has_stored && !has_pending) break;
+    const int order = !has_pending ? -1 : !has_stored ? 1 : stored.compare(row->first);
+    if (order < 0) {
+      if (!visit(stored, it->value().ToStringView())) break;
+      it->Next();
+      continue;
+    }
+    if (order == 0) it->Next();  // replaced or deleted in this batch
+    const auto& [key, value] = *row;
+    ++row;
+    if (value.has_value() && !visit(key, *value)) break;
   }
   return FromRocksDb(it->status(), "scanning a view");
 }
@@ -80,13 +148,13 @@ Status ViewReader::Scan(std::string_view prefix,
 void ViewRows::Put(std::string_view key, std::string_view value) {
   TL_ASSERT(!key.empty());
   TL_ASSERT(key[0] != '\0');  // 0x00 keys are the cursor's
-  TL_ASSERT(batch_->Put(family_, rocksdb::Slice(key.data(), key.size()),
-                        rocksdb::Slice(value.data(), value.size()))
-                .ok());
+  TL_ASSERT(pending_ != nullptr);
+  pending_->Put(key, value);
 }
 
 void ViewRows::Delete(std::string_view key) {
-  TL_ASSERT(batch_->Delete(family_, rocksdb::Slice(key.data(), key.size())).ok());
+  TL_ASSERT(pending_ != nullptr);
+  pending_->Delete(key);
 }
 
 const ViewReader& ViewRows::Dependency(std::string_view name) const {
@@ -185,7 +253,9 @@ Status ViewStore::ForEach(std::string_view view,
                           const std::function<bool(std::string_view, std::string_view)>& visit) const {
   rocksdb::ColumnFamilyHandle* handle = family(view);
   if (handle == nullptr) return Status::NotFound("no view " + std::string(view));
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle));
+  rocksdb::ReadOptions read_options;
+  read_options.total_order_seek = true;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, handle));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     if (!visit(it->key().ToStringView(), it->value().ToStringView())) break;
   }

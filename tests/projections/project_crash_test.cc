@@ -64,6 +64,14 @@ constexpr int kMaxKills = 24;
 constexpr int kMinProgressedRuns = 2;
 constexpr int kMinRunMs = 50;
 constexpr int kMaxRunMs = 600;
+// The numbers above suit a build where `project --once` over the first kInitialEvents entries
+// (start, apply, exit) takes up to kReferenceOnceMs: RelWithDebInfo on the 2-core CI machine.
+// A slower build (Debug, sanitizers: about 5x) or a busy machine stretches the kill windows by
+// the measured slowdown (at most kMaxSlowdown), so that killed runs still get work done, and
+// shrinks the ledger (to at least kMinTotalEvents), so that the test keeps to its time.
+constexpr double kReferenceOnceMs = 350;
+constexpr double kMaxSlowdown = 10;
+constexpr uint64_t kMinTotalEvents = 12000;
 // How long a process may take to end: after SIGKILL, and for a whole --once catch-up.
 constexpr auto kReapTimeout = std::chrono::seconds(10);
 constexpr auto kCatchUpTimeout = std::chrono::seconds(240);
@@ -328,7 +336,7 @@ TEST(ProjectCrashTest, ViewsKilledAtRandomAndRestartedEqualAFreshRebuild) {
 
   tools::gen::Options gen_options;
   gen_options.profile = tools::gen::Profile::kMixed;
-  gen_options.events = kTotalEvents;
+  gen_options.events = kTotalEvents;  // a slow build appends only a prefix (total_events)
   gen_options.seed = rng();
   auto generator = tools::gen::Generator::Create(gen_options);
   ASSERT_TRUE(generator.ok()) << generator.status().ToString();
@@ -343,6 +351,38 @@ TEST(ProjectCrashTest, ViewsKilledAtRandomAndRestartedEqualAFreshRebuild) {
     return args;
   };
 
+  // 0. How fast is this build here? One undisturbed `project --once`, in views of its own.
+  double slowdown = 1;
+  {
+    const auto start = std::chrono::steady_clock::now();
+    Child once(project({"--once", "--views", (work / "calibration-views").string(),
+                        "--follower-dir", (work / "calibration-follower").string()}),
+               (work / "calibration.log").string());
+    ASSERT_TRUE(once.started()) << "cannot spawn " << TL_TRACELEDGER_PATH;
+    const std::optional<int> status = once.Wait(kCatchUpTimeout);
+    ASSERT_TRUE(status.has_value()) << "project --once did not finish:\n" << once.log();
+    ASSERT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+        << "project --once: " << DescribeStatus(*status) << "\n"
+        << once.log();
+    const double once_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+            .count();
+    slowdown = std::clamp(once_ms / kReferenceOnceMs, 1.0, kMaxSlowdown);
+    std::fprintf(stderr, "project --once over %llu entries: %.0f ms\n",
+                 static_cast<unsigned long long>(kInitialEvents), once_ms);
+    std::filesystem::remove_all(work / "calibration-views");
+    std::filesystem::remove_all(work / "calibration-follower");
+  }
+  const uint64_t total_events = std::max(
+      kMinTotalEvents, static_cast<uint64_t>(static_cast<double>(kTotalEvents) / slowdown));
+  // A random kill delay: kMinRunMs..kMaxRunMs, stretched on a slow build.
+  auto random_run_ms = [&] {
+    const int ms = kMinRunMs + static_cast<int>(rng() % (kMaxRunMs - kMinRunMs + 1));
+    return std::chrono::milliseconds(static_cast<int64_t>(ms * slowdown));
+  };
+  std::fprintf(stderr, "slowdown %.2f (kill windows x%.2f), %llu events\n", slowdown, slowdown,
+               static_cast<unsigned long long>(total_events));
+
   // 1. Follow the growing ledger; SIGKILL after a random 50-600 ms, again and again.
   std::map<std::string, uint64_t> cursors;  // after the last kill
   for (const std::string& name : names) cursors[name] = 0;
@@ -351,8 +391,7 @@ TEST(ProjectCrashTest, ViewsKilledAtRandomAndRestartedEqualAFreshRebuild) {
   // Bounded: at most kMaxKills runs.
   while (kills < kMinKills || (progressed_runs < kMinProgressedRuns && kills < kMaxKills)) {
     const int run = kills;
-    const auto run_ms = std::chrono::milliseconds(
-        kMinRunMs + static_cast<int>(rng() % (kMaxRunMs - kMinRunMs + 1)));
+    const auto run_ms = random_run_ms();
     uint64_t slowest = UINT64_MAX;
     for (const auto& [name, next] : cursors) slowest = std::min(slowest, next);
     const uint64_t events =
@@ -419,10 +458,10 @@ TEST(ProjectCrashTest, ViewsKilledAtRandomAndRestartedEqualAFreshRebuild) {
 
   // 2. The rest of the stream, then `project --once` catches up, while the same views are
   // rebuilt here from scratch (in parallel: they only read the ledger).
-  const Status rest = appender.AppendUpTo(kTotalEvents);
+  const Status rest = appender.AppendUpTo(total_events);
   ASSERT_TRUE(rest.ok()) << rest.ToString();
   const uint64_t head = ledger->size();
-  ASSERT_EQ(head, kTotalEvents);
+  ASSERT_EQ(head, total_events);
   {
     Child once(project({"--once"}), (work / "once.log").string());
     ASSERT_TRUE(once.started());
@@ -484,8 +523,7 @@ TEST(ProjectCrashTest, ViewsKilledAtRandomAndRestartedEqualAFreshRebuild) {
   // 4. A rebuild killed at a random moment after it emptied the views, while it re-applies the
   // ledger, is finished by a plain restart: the same bytes again.
   {
-    const auto run_ms = std::chrono::milliseconds(
-        kMinRunMs + static_cast<int>(rng() % (kMaxRunMs - kMinRunMs + 1)));
+    const auto run_ms = random_run_ms();
     Child rebuild(project({"--rebuild", "holdings"}), (work / "rebuild-killed.log").string());
     ASSERT_TRUE(rebuild.started());
     // The process says when it has emptied the views (after opening the ledger, which takes a

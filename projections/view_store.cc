@@ -106,6 +106,40 @@ Result<std::optional<std::string>> ViewReader::Get(std::string_view key) const {
   return std::optional<std::string>(std::move(value));
 }
 
+namespace {
+
+// Visits the rows under `prefix` of `it` (already positioned by Seek(prefix)) merged with the
+// batch's `pending` rows (which replace or delete them), in key order.
+Status MergedScan(rocksdb::Iterator& it, const PendingRows* pending, std::string_view prefix,
+                  const std::function<bool(std::string_view, std::string_view)>& visit) {
+  PendingRows::Rows::const_iterator row, rows_end;
+  if (pending != nullptr) {
+    const std::string end = PrefixEnd(prefix);
+    row = pending->rows().lower_bound(prefix);
+    rows_end = end.empty() ? pending->rows().end() : pending->rows().lower_bound(end);
+  }
+  for (;;) {
+    std::string_view stored;
+    const bool has_stored =
+        it.Valid() && (stored = it.key().ToStringView()).substr(0, prefix.size()) == prefix;
+    const bool has_pending = pending != nullptr && row != rows_end;
+    if (!has_stored && !has_pending) break;
+    const int order = !has_pending ? -1 : !has_stored ? 1 : stored.compare(row->first);
+    if (order < 0) {
+      if (!visit(stored, it.value().ToStringView())) break;
+      it.Next();
+      continue;
+    }
+    if (order == 0) it.Next();  // replaced or deleted in this batch
+    const auto& [key, value] = *row;
+    ++row;
+    if (value.has_value() && !visit(key, *value)) break;
+  }
+  return FromRocksDb(it.status(), "scanning a view");
+}
+
+}  // namespace
+
 Status ViewReader::Scan(std::string_view prefix,
                         const std::function<bool(std::string_view, std::string_view)>& visit) const {
   // Why the upper bound: deleted rows (tombstones) right after the prefix would otherwise be
@@ -119,30 +153,26 @@ Status ViewReader::Scan(std::string_view prefix,
   read_options.total_order_seek = FirstComponentPrefix::PrefixLength(prefix) == 0;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, family_));
   it->Seek(rocksdb::Slice(prefix.data(), prefix.size()));
-  PendingRows::Rows::const_iterator row, rows_end;
-  if (pending_ != nullptr) {
-    row = pending_->rows().lower_bound(prefix);
-    rows_end = end.empty() ? pending_->rows().end() : pending_->rows().lower_bound(end);
+  return MergedScan(*it, pending_, prefix, visit);
+}
+
+ViewScanner::ViewScanner(const ViewReader& reader) : reader_(reader) {}
+ViewScanner::~ViewScanner() = default;
+
+Status ViewScanner::Scan(std::string_view prefix,
+                         const std::function<bool(std::string_view, std::string_view)>& visit) {
+  if (FirstComponentPrefix::PrefixLength(prefix) == 0) return reader_.Scan(prefix, visit);
+  if (iterator_ == nullptr) {
+    // Prefix mode, stopping at the first key of another prefix (so, like the upper bound of
+    // ViewReader::Scan, never stepping over other rows' tombstones); reusable across seeks,
+    // unlike an upper bound.
+    rocksdb::ReadOptions read_options;
+    read_options.total_order_seek = false;
+    read_options.prefix_same_as_start = true;
+    iterator_.reset(reader_.db_->NewIterator(read_options, reader_.family_));
   }
-  // Merge the database's rows with the batch's (which replace or delete them), in key order.
-  for (;;) {
-    std::string_view stored;
-    const bool has_stored =
-        it->Valid() && (stored = it->key().ToStringView()).substr(0, prefix.size()) == prefix;
-    const bool has_pending = pending_ != nullptr && row != rows_end;
-    if (!has_stored && !has_pending) break;
-    const int order = !has_pending ? -1 : !has_stored ? 1 : stored.compare(row->first);
-    if (order < 0) {
-      if (!visit(stored, it->value().ToStringView())) break;
-      it->Next();
-      continue;
-    }
-    if (order == 0) it->Next();  // replaced or deleted in this batch
-    const auto& [key, value] = *row;
-    ++row;
-    if (value.has_value() && !visit(key, *value)) break;
-  }
-  return FromRocksDb(it->status(), "scanning a view");
+  iterator_->Seek(rocksdb::Slice(prefix.data(), prefix.size()));
+  return MergedScan(*iterator_, reader_.pending_, prefix, visit);
 }
 
 void ViewRows::Put(std::string_view key, std::string_view value) {

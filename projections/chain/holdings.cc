@@ -135,6 +135,10 @@ Result<std::vector<v1::Holding>> HoldingsOf(const ViewReader& holdings,
   return Holdings(holdings, Key("o").Str(object_id).str());
 }
 
+std::string HoldingsByObjectPrefix(std::string_view object_id) {
+  return Key("o").Str(object_id).str();
+}
+
 Result<std::vector<v1::Holding>> HoldingsAt(const ViewReader& holdings, std::string_view party) {
   return Holdings(holdings, Key("p").Str(party).str());
 }

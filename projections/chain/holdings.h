@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -43,6 +44,9 @@ std::unique_ptr<Projection> NewHoldingsProjection();
 // Every party holding a non-zero quantity of `object_id` now, by party id. Returns DataLoss if
 // a row does not decode, or a storage error.
 Result<std::vector<v1::Holding>> HoldingsOf(const ViewReader& holdings, std::string_view object_id);
+
+// The key prefix of the rows HoldingsOf(object_id) reads (for a ViewScanner).
+std::string HoldingsByObjectPrefix(std::string_view object_id);
 
 // Everything `party` holds now (non-zero, negative included), by object id.
 Result<std::vector<v1::Holding>> HoldingsAt(const ViewReader& holdings, std::string_view party);

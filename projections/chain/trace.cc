@@ -56,7 +56,7 @@ struct QueueItem {
 // later).
 class Walk {
  public:
-  Walk(const ViewReader& genealogy, bool forward, const TraceLimits& limits, size_t max_nodes,
+  Walk(ViewScanner& genealogy, bool forward, const TraceLimits& limits, size_t max_nodes,
        size_t* edges_scanned)
       : genealogy_(genealogy),
         forward_(forward),
@@ -130,15 +130,17 @@ class Walk {
     queue_.push(QueueItem{time, depth, id, mode});
   }
 
-  // Follows `edge` from the node being expanded to `target`, reached at `time`.
-  void Follow(const v1::GenealogyEdge& edge, const std::string& target, v1::NodeKind kind,
-              Mode mode, int64_t time, uint32_t depth, bool target_is_to) {
-    followed_.emplace_back(edge, target_is_to);
+  // Follows `edge` from the node being expanded to `target` (a field of `edge`), reached at
+  // `time`. Takes the edge's contents (`edge` is left to be parsed into again).
+  void Follow(v1::GenealogyEdge& edge, const std::string& target, v1::NodeKind kind, Mode mode,
+              int64_t time, uint32_t depth, bool target_is_to) {
     if (depth > limits_.max_depth) {
       if (!InAnswer(target)) truncated_reason_ = "max_depth";
-      return;
+    } else {
+      Relax(target, kind, mode, time, depth);
     }
-    Relax(target, kind, mode, time, depth);
+    followed_.emplace_back(v1::GenealogyEdge(), target_is_to);
+    followed_.back().first.Swap(&edge);
   }
 
   bool CountEdge() {
@@ -154,9 +156,20 @@ class Walk {
     const uint32_t depth = from.depth + 1;
     Status parsed;
     v1::GenealogyEdge edge;
+    const std::string prefix = OutEdgePrefix(from.id);
     TL_RETURN_IF_ERROR(
-        genealogy_.Scan(OutEdgePrefix(from.id), [&](std::string_view, std::string_view value) {
+        genealogy_.Scan(prefix, [&](std::string_view key, std::string_view value) {
           if (!CountEdge()) return false;
+          // The key says the edge's time and kind (time, sequence, kind, 0x00, to): most edges
+          // that are not followed need no decoding.
+          if (key.size() > prefix.size() + 16) {
+            const int64_t key_time = DecodeTime(key.substr(prefix.size(), 8));
+            std::string_view key_kind = key.substr(prefix.size() + 16);
+            key_kind = key_kind.substr(0, key_kind.find('\0'));
+            const bool containment = key_kind == kEdgeContains || key_kind == kEdgeContainedBy;
+            if (key_kind == kEdgeContainedBy && from.mode != kDescent) return true;
+            if (!containment && key_time < reached) return true;  // before it got here
+          }
           if (!edge.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
             parsed = Status::DataLoss("genealogy edge of " + from.id + " does not decode");
             return false;
@@ -224,7 +237,7 @@ class Walk {
     return parsed;
   }
 
-  const ViewReader& genealogy_;
+  ViewScanner& genealogy_;
   const bool forward_;
   const TraceLimits& limits_;
   const size_t max_nodes_;
@@ -278,6 +291,7 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, const ViewReader& hol
   result.set_root_id(root);
   size_t edges_scanned = 0;
 
+  ViewScanner genealogy_scanner(genealogy);
   std::vector<std::unique_ptr<Walk>> walks;
   size_t nodes_left = limits.max_nodes;
   for (bool forward : {false, true}) {
@@ -285,7 +299,8 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, const ViewReader& hol
     if (!forward && direction == TraceDirection::kForward) continue;
     // kBoth: the root is shared, so the forward walk may list what the backward one left + 1.
     const size_t max_nodes = walks.empty() ? nodes_left : nodes_left + 1;
-    auto walk = std::make_unique<Walk>(genealogy, forward, limits, max_nodes, &edges_scanned);
+    auto walk =
+        std::make_unique<Walk>(genealogy_scanner, forward, limits, max_nodes, &edges_scanned);
     TL_RETURN_IF_ERROR(walk->Run(root));
     nodes_left = max_nodes - walk->answer().size();
     if (!walk->truncated_reason().empty() && !result.truncated()) {
@@ -331,11 +346,25 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, const ViewReader& hol
   // Holders: who holds the forward set now, then who sold it.
   if (direction != TraceDirection::kBackward) {
     std::map<std::pair<std::string, std::string>, v1::TraceHolder> holding;
+    ViewScanner holdings_scanner(holdings);
+    v1::Holding parsed_row;
     for (const v1::TraceNode& node : walks.back()->answer()) {
       if (node.kind() != v1::NODE_KIND_OBJECT) continue;
-      TL_ASSIGN_OR_RETURN(std::vector<v1::Holding> rows, HoldingsOf(holdings, node.id()));
+      // HoldingsOf(holdings, node.id()), through one iterator for every node.
+      Status decoded;
+      size_t count = 0;
+      std::vector<v1::Holding> rows;
+      TL_RETURN_IF_ERROR(holdings_scanner.Scan(
+          HoldingsByObjectPrefix(node.id()), [&](std::string_view, std::string_view value) {
+            if (!parsed_row.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+              decoded = Status::DataLoss("holdings row does not decode as traceledger.v1.Holding");
+              return false;
+            }
+            if (parsed_row.quantity() >= kZeroQuantity) rows.push_back(parsed_row);
+            return ++count < kMaxHoldingsPerQuery;
+          }));
+      TL_RETURN_IF_ERROR(decoded);
       for (const v1::Holding& row : rows) {
-        if (row.quantity() < kZeroQuantity) continue;
         v1::TraceHolder& holder = holding[{row.party(), row.object_id()}];
         holder.set_party(row.party());
         holder.set_object_id(row.object_id());

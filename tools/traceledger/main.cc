@@ -144,7 +144,13 @@ int Project(const Flags& flags) {
   auto runner = projections::ProjectionRunner::Open(views_dir, projections::AllViews(), options);
   if (!runner.ok()) return Fail(runner.status());
   if (auto name = flags.Get("rebuild")) {
-    if (Status s = (*runner)->Rebuild(*name); !s.ok()) return Fail(s);
+    if (Status s = (*runner)->Rebuild(*name); !s.ok()) {
+      if (s.code() != StatusCode::kNotFound) return Fail(s);
+      // A name that is not a view is a usage error: say which names are.
+      std::string known;
+      for (const std::string& view : (*runner)->names()) known.append(known.empty() ? "" : ", ").append(view);
+      return Fail(Status::InvalidArgument("--rebuild: " + s.message() + "; views: " + known));
+    }
     std::fprintf(stderr, "traceledger: rebuilding %s (and the views it depends on) from 0\n",
                  name->c_str());
   }

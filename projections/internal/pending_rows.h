@@ -6,8 +6,8 @@
 // copies them, in key order, into the one RocksDB write batch that also carries the cursor.
 //
 // Why not rocksdb::WriteBatchWithIndex: its skiplist index and base-delta iterators were the
-// largest cost of applying entries (docs: projections/README.md, "Performance"), and writing
-// the rows sorted makes the memtable inserts sequential.
+// largest cost of applying entries (projections/README.md, "Performance"), and writing the
+// rows sorted makes the memtable inserts sequential.
 //
 // Thread-compatible: used by the runner thread only.
 #ifndef TRACELEDGER_PROJECTIONS_INTERNAL_PENDING_ROWS_H_

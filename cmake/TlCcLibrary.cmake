@@ -14,7 +14,11 @@ set(TL_ALLOWED_DEPS_ingest "tl::ledger;tl::proto")
 set(TL_ALLOWED_DEPS_ingest_testing "tl::ingest;tl::ledger;tl::proto")
 set(TL_ALLOWED_DEPS_projections "tl::ledger;tl::proto")
 set(TL_ALLOWED_DEPS_projections_views "tl::projections;tl::ledger;tl::proto")
-set(TL_ALLOWED_DEPS_api "tl::projections;tl::ledger;tl::proto")
+set(TL_ALLOWED_DEPS_api "tl::api_evidence;tl::api_auth;tl::api_query;tl::ingest;tl::projections;tl::projections_all;tl::ledger;tl::proto")
+# api/ parts, each its own library; the server (tl::api) wires them together.
+set(TL_ALLOWED_DEPS_api_evidence "tl::ingest;tl::ledger;tl::proto")
+set(TL_ALLOWED_DEPS_api_auth "tl::ledger;tl::proto")
+set(TL_ALLOWED_DEPS_api_query "tl::ingest;tl::projections;tl::projections_all;tl::ledger;tl::proto")
 
 function(tl_cc_library)
   cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;PUBLIC_DEPS" ${ARGN})

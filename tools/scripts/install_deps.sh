@@ -9,7 +9,7 @@ packages=(
   g++ cmake ninja-build pkg-config git ca-certificates
   # libraries (STYLE.md section 2)
   librocksdb-dev libprotobuf-dev protobuf-compiler libssl-dev libspdlog-dev libfmt-dev
-  nlohmann-json3-dev librdkafka-dev libjemalloc-dev
+  nlohmann-json3-dev librdkafka-dev libjemalloc-dev libcpp-httplib-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-cryptography
   # a real Kafka broker for the integration tests (tests/kafka/kafka_broker.sh) and kcat

@@ -33,6 +33,7 @@
 #include "projections/view_store.h"
 #include "tools/flags.h"
 #include "tools/gen/supply_chain.h"
+#include "tools/tracectl/token_commands.h"
 
 namespace traceledger::tools {
 namespace {
@@ -635,6 +636,7 @@ const std::map<std::string, Command>& Commands() {
         {"data", "id", "direction", "max-depth", "max-nodes", "views"},
         {"pretty"},
         TraceCommand}},
+      {"token", TokenCommand()},
       {"vkey",
        {"print the log's checkpoint verifier key",
         "tracectl vkey --data DIR",

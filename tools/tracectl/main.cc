@@ -33,6 +33,7 @@
 #include "projections/view_store.h"
 #include "tools/flags.h"
 #include "tools/gen/supply_chain.h"
+#include "tools/tracectl/evidence_commands.h"
 #include "tools/tracectl/token_commands.h"
 
 namespace traceledger::tools {
@@ -599,6 +600,7 @@ const std::map<std::string, Command>& Commands() {
         {"data", "seq"},
         {},
         Entry}},
+      {"evidence", EvidenceCommand()},
       {"gen",
        {"generate a realistic synthetic supply chain (native JSON events)",
         "tracectl gen [--profile food|drug|device|cylinder|mixed] [--events N] [--seed S]\n"
@@ -643,6 +645,8 @@ const std::map<std::string, Command>& Commands() {
         {"data"},
         {},
         Vkey}},
+      {"verify-bundle", VerifyBundleCommand()},
+      {"verify-consistency", VerifyConsistencyCommand()},
   };
   return *commands;
 }

@@ -641,9 +641,11 @@ class Checker {
     TL_RETURN_IF_VIOLATION(Common(event.common(), base, event_id_));
     TL_RETURN_IF_VIOLATION(
         Enum(event.action(), v1::Action_IsValid, base / "action", Presence::kRequired));
-    if (event.epc_list().empty() && event.quantity_list().empty()) {
+    // EPCIS 2.0 records sensor observations at a place as ObjectEvents naming no object.
+    if (event.epc_list().empty() && event.quantity_list().empty() &&
+        event.common().sensor_element_list().empty()) {
       return Fail(ValidationRule::kMissingField, base / "epcList",
-                  "an ObjectEvent needs at least one EPC or quantity element");
+                  "an ObjectEvent needs at least one EPC or quantity element, or sensor data");
     }
     TL_RETURN_IF_VIOLATION(IdList(event.epc_list(), base / "epcList", IdKind::kObject));
     TL_RETURN_IF_VIOLATION(QuantityList(event.quantity_list(), base / "quantityList"));

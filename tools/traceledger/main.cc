@@ -14,6 +14,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "api/server/embedded.h"
 #include "ingest/event_decoder.h"
 #include "ingest/kafka_ingester.h"
 #include "ingest/logging.h"
@@ -188,6 +189,70 @@ int Project(const Flags& flags) {
   return kExitOk;
 }
 
+int Serve(const Flags& flags) {
+  api::EmbeddedOptions options;
+  auto dir = flags.Require("data");
+  if (!dir.ok()) return Fail(dir.status());
+  options.data_dir = *dir;
+  options.create_origin = flags.Get("origin").value_or("");
+  if (auto listen = flags.Get("listen")) {
+    const size_t colon = listen->rfind(':');
+    if (colon == std::string::npos || colon + 1 == listen->size()) {
+      return Fail(Status::InvalidArgument("--listen: \"" + *listen + "\": want HOST:PORT"));
+    }
+    options.server.host = listen->substr(0, colon);
+    const std::string port = listen->substr(colon + 1);
+    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(port) > 65535) {
+      return Fail(Status::InvalidArgument("--listen: port \"" + port + "\": want 0..65535"));
+    }
+    options.server.port = std::stoi(port);
+  }
+  struct SizeFlag {
+    const char* name;
+    size_t* target;
+  };
+  for (const SizeFlag& f : {SizeFlag{"threads", &options.server.worker_threads},
+                            SizeFlag{"max-queued-connections", &options.server.max_queued_connections},
+                            SizeFlag{"max-body-bytes", &options.server.max_body_bytes},
+                            SizeFlag{"max-capture-events", &options.capture.max_events}}) {
+    auto v = flags.GetUint(f.name);
+    if (!v.ok()) return Fail(v.status());
+    if (v->has_value()) {
+      if (**v == 0) return Fail(Status::InvalidArgument(std::string("--") + f.name + " must be at least 1"));
+      *f.target = static_cast<size_t>(**v);
+    }
+  }
+  options.server.tls_cert_file = flags.Get("tls-cert").value_or("");
+  options.server.tls_key_file = flags.Get("tls-key").value_or("");
+  options.server.tls_client_ca_file = flags.Get("tls-client-ca").value_or("");
+  if (auto brokers = flags.Get("kafka")) {
+    options.kafka_brokers = *brokers;
+    options.kafka.topic = flags.Get("topic").value_or(options.kafka.topic);
+    options.kafka.group_id = flags.Get("group").value_or(options.kafka.group_id);
+  }
+  const std::string host = options.server.host;
+  auto server = api::EmbeddedServer::Open(std::move(options));
+  if (!server.ok()) return Fail(server.status());
+  InstallSignalHandlers();
+  std::fprintf(stderr, "traceledger: serving %s on %s:%d (%s), ledger size %llu\n", dir->c_str(),
+               host.c_str(), (*server)->port(), flags.Has("kafka") ? "HTTP + Kafka" : "HTTP",
+               static_cast<unsigned long long>((*server)->ledger().size()));
+  if (auto port_file = flags.Get("port-file")) {
+    // Written after the listener is bound, so a script may wait for this file.
+    std::ofstream out(*port_file + ".tmp");
+    out << (*server)->port() << "\n";
+    out.close();
+    if (!out || std::rename((*port_file + ".tmp").c_str(), port_file->c_str()) != 0) {
+      return Fail(Status::Unavailable("cannot write --port-file " + *port_file));
+    }
+  }
+  Status run = (*server)->Run(&stop_requested);
+  if (!run.ok()) return Fail(run);
+  std::fprintf(stderr, "traceledger: stopped cleanly\n");
+  return kExitOk;
+}
+
 const std::map<std::string, Command>& Commands() {
   static const auto* commands = new std::map<std::string, Command>{
       {"ingest",
@@ -210,6 +275,26 @@ const std::map<std::string, Command>& Commands() {
          "producer-config"},
         {"no-publish"},
         Ingest}},
+      {"serve",
+       {"the HTTP API with the ledger and the views in one process (the embedded default)",
+        "traceledger serve --data DIR [--origin NAME] [--listen 127.0.0.1:8080] [--threads 8]\n"
+        "    [--max-queued-connections 256] [--max-body-bytes 33554432] [--max-capture-events 1000]\n"
+        "    [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] [--kafka HOST:PORT\n"
+        "    [--topic traceledger.events] [--group traceledger-ingest]] [--port-file FILE]\n"
+        "  Runs capture -> ledger -> views -> HTTP API in one process: POST /capture (EPCIS 2.0\n"
+        "  documents or native batches), GET /events, /trace/{id}, /recalls, /alerts,\n"
+        "  /enterprises/{id}/timeline, /cylinders/{id}/fill-permit, /ledger/..., POST /evidence,\n"
+        "  /healthz, /metrics (docs/formats/http-api.md). Principals use bearer tokens from\n"
+        "  `tracectl token issue`; without one a caller may read only the checkpoint and key.\n"
+        "  --origin creates the ledger on first start (else DIR must hold one: tracectl keygen).\n"
+        "  --listen port 0 picks a free port; --port-file receives the port once listening.\n"
+        "  --kafka also ingests from the events topic, exactly once, beside HTTP capture.\n"
+        "  Stops cleanly on SIGTERM/SIGINT (in-flight requests finish; final checkpoint).",
+        {"data", "origin", "listen", "threads", "max-queued-connections", "max-body-bytes",
+         "max-capture-events", "tls-cert", "tls-key", "tls-client-ca", "kafka", "topic", "group",
+         "port-file"},
+        {},
+        Serve}},
       {"project",
        {"build the views (trace, holdings, recalls, alerts, ...) from the ledger",
         "traceledger project --data DIR [--views DIR/views] [--follower-dir DIR/follower]\n"

@@ -230,6 +230,11 @@ int Serve(const Flags& flags) {
     options.kafka_brokers = *brokers;
     options.kafka.topic = flags.Get("topic").value_or(options.kafka.topic);
     options.kafka.group_id = flags.Get("group").value_or(options.kafka.group_id);
+    // As for `traceledger ingest`: two deployments (or tests) sharing a cluster must not
+    // publish into each other's ledger and rejected topics.
+    options.kafka.rejected_topic =
+        flags.Get("rejected-topic").value_or(options.kafka.rejected_topic);
+    options.kafka.ledger_topic = flags.Get("ledger-topic").value_or(options.kafka.ledger_topic);
   }
   const std::string host = options.server.host;
   auto server = api::EmbeddedServer::Open(std::move(options));
@@ -280,7 +285,9 @@ const std::map<std::string, Command>& Commands() {
         "traceledger serve --data DIR [--origin NAME] [--listen 127.0.0.1:8080] [--threads 8]\n"
         "    [--max-queued-connections 256] [--max-body-bytes 33554432] [--max-capture-events 1000]\n"
         "    [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] [--kafka HOST:PORT\n"
-        "    [--topic traceledger.events] [--group traceledger-ingest]] [--port-file FILE]\n"
+        "    [--topic traceledger.events] [--group traceledger-ingest]\n"
+        "    [--rejected-topic traceledger.rejected] [--ledger-topic traceledger.ledger]]\n"
+        "    [--port-file FILE]\n"
         "  Runs capture -> ledger -> views -> HTTP API in one process: POST /capture (EPCIS 2.0\n"
         "  documents or native batches), GET /events, /trace/{id}, /recalls, /alerts,\n"
         "  /enterprises/{id}/timeline, /cylinders/{id}/fill-permit, /ledger/..., POST /evidence,\n"
@@ -292,7 +299,7 @@ const std::map<std::string, Command>& Commands() {
         "  Stops cleanly on SIGTERM/SIGINT (in-flight requests finish; final checkpoint).",
         {"data", "origin", "listen", "threads", "max-queued-connections", "max-body-bytes",
          "max-capture-events", "tls-cert", "tls-key", "tls-client-ca", "kafka", "topic", "group",
-         "port-file"},
+         "rejected-topic", "ledger-topic", "port-file"},
         {},
         Serve}},
       {"project",

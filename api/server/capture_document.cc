@@ -153,7 +153,7 @@ bool HasRepeatedKeys(const Scanner& scanner, Span span) {
   if (c == '{') {
     std::vector<std::string> keys;
     for (auto& [key, value] : scanner.Members(span)) {
-      keys.push_back(key);
+      keys.push_back(std::move(key));
       if (HasRepeatedKeys(scanner, value)) return true;
     }
     std::sort(keys.begin(), keys.end());
@@ -200,25 +200,44 @@ std::variant<CaptureDocument, Problem> SplitCaptureDocument(std::string_view bod
     return MakeProblem(400, rule::kBadJson, "the body is not JSON",
                        "byte " + std::to_string(bad) + ": not UTF-8 (RFC 8259 requires UTF-8)");
   }
-  json doc;
-  try {
-    doc = json::parse(body);
-  } catch (const json::parse_error& e) {
+  // The grammar check builds no document: every event is parsed again by the decoder, so
+  // materializing the whole body (a std::map per object, a string per value) here was paid
+  // twice. Only the few root members read below are parsed into values.
+  if (!json::accept(body)) {
+    try {
+      // For the message: the byte offset and what is wrong there.
+      const json discarded = json::parse(body);
+    } catch (const json::parse_error& e) {
+      return MakeProblem(400, rule::kBadJson, "the body is not JSON",
+                         "byte " + std::to_string(e.byte) + ": " + e.what());
+    }
     return MakeProblem(400, rule::kBadJson, "the body is not JSON",
-                       "byte " + std::to_string(e.byte) + ": " + e.what());
-  }
-  if (!doc.is_object()) {
-    return DocumentProblem("the body must be a JSON object (an EPCISDocument or {\"events\": [...]})",
-                           "");
+                       "refused by the JSON grammar check");
   }
   const Scanner scanner(body);
   const Span root{scanner.SkipSpace(0), body.size()};
+  if (scanner.At(root.begin) != '{') {
+    return DocumentProblem("the body must be a JSON object (an EPCISDocument or {\"events\": [...]})",
+                           "");
+  }
+  // The root members that say which form this is; a repeated key reads as its last value, as
+  // a parsed document would.
+  std::optional<Span> type_span, version_span, events_span;
+  for (const auto& [key, value] : scanner.Members(root)) {
+    if (key == "type") type_span = value;
+    if (key == "schemaVersion") version_span = value;
+    if (key == "events") events_span = value;
+  }
+  auto value_at = [body](Span span) {
+    return json::parse(body.substr(span.begin, span.end - span.begin));
+  };
 
   CaptureDocument out;
   std::vector<std::string> path;  // keys from the root to the event list
-  if (doc.contains("type")) {
-    if (!doc["type"].is_string()) return DocumentProblem("\"type\" must be a string", "/type");
-    const std::string type = doc["type"].get<std::string>();
+  if (type_span) {
+    const json type_value = value_at(*type_span);
+    if (!type_value.is_string()) return DocumentProblem("\"type\" must be a string", "/type");
+    const std::string type = type_value.get<std::string>();
     if (type == "EPCISDocument") {
       path = {"epcisBody", "eventList"};
     } else if (type == "EPCISQueryDocument") {
@@ -228,17 +247,17 @@ std::variant<CaptureDocument, Problem> SplitCaptureDocument(std::string_view bod
                                  "\"; want \"EPCISDocument\" (or \"EPCISQueryDocument\")",
                              "/type");
     }
-    if (!doc.contains("schemaVersion")) {
+    if (!version_span) {
       return DocumentProblem("missing \"schemaVersion\" (want \"2.0\")", "/schemaVersion");
     }
-    const json& version = doc["schemaVersion"];
+    const json version = value_at(*version_span);
     if (!version.is_string() || version.get<std::string>().rfind("2.", 0) != 0) {
       return DocumentProblem("\"schemaVersion\" is " + version.dump() +
                                  "; this server captures EPCIS 2.x (want \"2.0\")",
                              "/schemaVersion");
     }
     out.encoding = v1::EVENT_ENCODING_EPCIS_JSON;
-  } else if (doc.contains("events")) {
+  } else if (events_span) {
     path = {"events"};
     out.encoding = v1::EVENT_ENCODING_JSON;
   } else {

@@ -246,14 +246,28 @@ Result<int> ApiServer::Bind() {
 }
 
 Status ApiServer::Serve() {
-  if (!http_->listen_after_bind()) {
+  serving_.store(true);
+  if (stop_requested_.load()) {
+    finished_.store(true);
+    return Status::Ok();
+  }
+  const bool ok = http_->listen_after_bind();
+  finished_.store(true);
+  if (!ok && !stop_requested_.load()) {
     return Status::Unavailable("api server: the listener stopped with an error");
   }
   return Status::Ok();
 }
 
 void ApiServer::Stop() {
-  if (http_) http_->stop();
+  if (!http_) return;
+  stop_requested_.store(true);
+  // httplib's stop() does nothing before the listener runs: if Serve() is between its check
+  // and the start of listen_after_bind(), wait for the listener to come up (or end).
+  while (serving_.load() && !finished_.load() && !http_->is_running()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  http_->stop();
 }
 
 void ApiServer::InstallRoutes() {
@@ -669,7 +683,8 @@ void ApiServer::InstallRoutes() {
                 }));
   http.Get(R"(/cylinders/(.+)/fill-permit)",
            wrap("GET /cylinders/{id}/fill-permit", Action::kFillPermit,
-                [this, &views](const httplib::Request& req, httplib::Response& res, const Principal& who) {
+                [this, &views, views_ready](const httplib::Request& req, httplib::Response& res,
+                                            const Principal& who) {
                   const std::string cylinder = req.matches[1].str();
                   if (!req.has_param("station") || req.get_param_value("station").empty()) {
                     return SendProblem(res, BadParameter("station", "name the filling station: ?station=ID"));
@@ -679,6 +694,7 @@ void ApiServer::InstallRoutes() {
                     return SendProblem(res, MakeProblem(403, rule::kForbidden, "forbidden",
                                                         "a station asks only for itself (" + who.party + ")"));
                   }
+                  if (!views_ready(req, res)) return;
                   auto permit = projections::FillPermitFor(views.Reader(projections::kCylindersViewName),
                                                            cylinder, station, options_.clock_unix_micros());
                   if (!permit.ok()) return SendProblem(res, ProblemFromStatus(permit.status()));

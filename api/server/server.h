@@ -21,6 +21,7 @@
 #ifndef TRACELEDGER_API_SERVER_SERVER_H_
 #define TRACELEDGER_API_SERVER_SERVER_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -96,6 +97,9 @@ class ApiServer {
   ServerOptions options_;
   Metrics metrics_;
   std::unique_ptr<httplib::Server> http_;
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> serving_{false};   // Serve() was called
+  std::atomic<bool> finished_{false};  // Serve() returned or is about to
 };
 
 }  // namespace traceledger::api

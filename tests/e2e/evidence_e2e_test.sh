@@ -10,12 +10,7 @@ events=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 data="$work/ledger"
-failures=0
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then echo "ok: $what"; else echo "FAILED: $what"; failures=$((failures + 1)); fi
-}
+source "$(dirname "$0")/lib.sh"
 run() {  # run OUT ERR COMMAND...: runs COMMAND, sets rc, never exits the script
   local out=$1 err=$2
   shift 2
@@ -125,8 +120,4 @@ run "$work/out" "$work/err" "$tracectl" verify-consistency --key "$work/vkey" \
   --old "$work/old.note" --new "$work/new.note" --proof "$work/missing.json"
 check "an unreadable proof file exits 3" test "$rc" -eq 3
 
-if [ "$failures" -gt 0 ]; then
-  echo "$failures check(s) failed"
-  exit 1
-fi
-echo "evidence e2e: all checks passed"
+finish "evidence e2e"

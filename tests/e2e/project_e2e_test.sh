@@ -11,12 +11,7 @@ traceledger=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 data="$work/ledger"
-failures=0
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then echo "ok: $what"; else echo "FAILED: $what"; failures=$((failures + 1)); fi
-}
+source "$(dirname "$0")/lib.sh"
 py() { /usr/bin/python3 -c "$@"; }
 
 "$tracectl" keygen --data "$data" --origin e2e.test/log > /dev/null 2>&1
@@ -103,8 +98,4 @@ check "a bad --direction is a usage error (exit 2)" test "$rc" -eq 2
 check "... that names the flag and the choices" grep -q -- "--direction.*backward, forward or both" \
   "$work/err"
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures check(s) failed"
-  exit 1
-fi
-echo "all checks passed"
+finish "project e2e"

@@ -9,12 +9,7 @@ events=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 data="$work/ledger"
-failures=0
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then echo "ok: $what"; else echo "FAILED: $what"; failures=$((failures + 1)); fi
-}
+source "$(dirname "$0")/lib.sh"
 json() {  # json FILE PYTHON_EXPR (over `d`, the parsed JSON of the file's first line)
   /usr/bin/python3 -c "import json,sys; d=json.loads(open(sys.argv[1]).readline()); print($2)" "$1"
 }
@@ -96,8 +91,4 @@ check "an unknown flag is a usage error naming the flag" test "$rc" -eq 2
 check "usage error text" grep -q "unknown flag --bogus" "$work/err"
 check "help lists the commands" bash -c "'$tracectl' help | grep -q 'audit'"
 
-if [ "$failures" -gt 0 ]; then
-  echo "$failures check(s) failed"
-  exit 1
-fi
-echo "tracectl e2e: all checks passed"
+finish "tracectl e2e"

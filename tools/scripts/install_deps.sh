@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  g++ cmake ninja-build pkg-config git ca-certificates
+  g++ cmake ninja-build pkg-config git ca-certificates curl jq
   # libraries (STYLE.md section 2)
   librocksdb-dev libprotobuf-dev protobuf-compiler libssl-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev librdkafka-dev libjemalloc-dev libcpp-httplib-dev

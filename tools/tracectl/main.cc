@@ -19,6 +19,7 @@
 #include <variant>
 #include <vector>
 
+#include "api/server/ledger_json.h"
 #include "ingest/event_decoder.h"
 #include "ingest/event_validator.h"
 #include "ingest/kafka_client.h"
@@ -26,7 +27,6 @@
 #include "ledger/base/encoding.h"
 #include "ledger/data_dir.h"
 #include "ledger/ledger.h"
-#include "ledger/merkle/hasher.h"
 #include "projections/chain/genealogy.h"
 #include "projections/chain/holdings.h"
 #include "projections/chain/trace.h"
@@ -66,13 +66,6 @@ int Fail(const Status& status) {
     default:
       return kExitFailure;
   }
-}
-
-std::vector<std::string> HexList(const std::vector<Sha256Digest>& hashes) {
-  std::vector<std::string> out;
-  out.reserve(hashes.size());
-  for (const Sha256Digest& h : hashes) out.push_back(HexEncode(h));
-  return out;
 }
 
 void PrintJson(const json& value) { std::cout << value.dump() << "\n" << std::flush; }
@@ -271,36 +264,18 @@ int Prove(const Flags& flags) {
     if (!seq.ok()) return Fail(seq.status());
     auto size_flag = flags.GetUint("size");
     if (!size_flag.ok()) return Fail(size_flag.status());
-    const uint64_t size = size_flag->value_or(log.size());
-    auto proof = log.ProveInclusion(*seq, size);
+    auto proof = api::InclusionProofJson(log, *seq, size_flag->value_or(log.size()));
     if (!proof.ok()) return Fail(proof.status());
-    auto leaf = log.LeafHash(*seq);
-    auto root = log.RootHash(size);
-    if (!leaf.ok()) return Fail(leaf.status());
-    if (!root.ok()) return Fail(root.status());
-    PrintJson({{"tree_size", size},
-               {"leaf_index", *seq},
-               {"leaf_hash", HexEncode(*leaf)},
-               {"root_hash", HexEncode(*root)},
-               {"path", HexList(*proof)}});
+    PrintJson(*proof);
     return kExitOk;
   }
   auto from = flags.RequireUint("from");
   if (!from.ok()) return Fail(from.status());
   auto to_flag = flags.GetUint("to");
   if (!to_flag.ok()) return Fail(to_flag.status());
-  const uint64_t to = to_flag->value_or(log.size());
-  auto proof = log.ProveConsistency(*from, to);
+  auto proof = api::ConsistencyProofJson(log, *from, to_flag->value_or(log.size()));
   if (!proof.ok()) return Fail(proof.status());
-  auto from_root = log.RootHash(*from);
-  auto root = log.RootHash(to);
-  if (!from_root.ok()) return Fail(from_root.status());
-  if (!root.ok()) return Fail(root.status());
-  PrintJson({{"from", *from},
-             {"to", to},
-             {"from_root_hash", HexEncode(*from_root)},
-             {"root_hash", HexEncode(*root)},
-             {"path", HexList(*proof)}});
+  PrintJson(*proof);
   return kExitOk;
 }
 
@@ -352,31 +327,9 @@ int Entry(const Flags& flags) {
   if (!seq.ok()) return Fail(seq.status());
   auto ledger = ledger::OpenDataDir(*dir, ledger::Access::kReadOnly, {});
   if (!ledger.ok()) return Fail(ledger.status());
-  auto bytes = (*ledger)->GetEntry(*seq);
-  if (!bytes.ok()) return Fail(bytes.status());
-  v1::LedgerEntry entry;
-  if (!entry.ParseFromString(*bytes)) {
-    return Fail(Status::DataLoss("entry " + std::to_string(*seq) + " does not decode"));
-  }
-  std::string source_json;
-  if (!google::protobuf::util::MessageToJsonString(entry.source(), &source_json).ok()) {
-    source_json = "null";
-  }
-  json out = {{"seq", entry.sequence()},
-              {"leaf_hash", HexEncode(ledger::merkle::HashLeaf(*bytes))},
-              {"previous_hash", HexEncode(entry.previous_hash())},
-              {"record_time_unix_micros", entry.record_time_unix_micros()},
-              {"event_id", entry.event_id()},
-              {"submitter_id", entry.submitter_id()},
-              {"event_encoding", v1::EventEncoding_Name(entry.event_encoding())},
-              {"source", json::parse(source_json)},
-              {"entry_base64", Base64Encode(*bytes)}};
-  if (entry.event_encoding() != v1::EVENT_ENCODING_PROTOBUF) {
-    out["event"] = entry.event();
-  } else {
-    out["event_base64"] = Base64Encode(entry.event());
-  }
-  PrintJson(out);
+  auto entry = api::EntryJson(**ledger, *seq);
+  if (!entry.ok()) return Fail(entry.status());
+  PrintJson(*entry);
   return kExitOk;
 }
 

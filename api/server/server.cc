@@ -568,7 +568,15 @@ void ApiServer::InstallRoutes() {
                                auto& ok = std::get<CaptureAnswer>(answer);
                                const json& receipt = ok.job["receipts"][0];
                                const uint64_t seq = receipt["seq"].get<uint64_t>();
-                               const std::string id = event["recall"].value("recallId", "");
+                               // The id as captured (lowerCamelCase or the proto name; the
+                               // capture validated it is a non-empty string).
+                               const json& body = event["recall"];
+                               const std::string id =
+                                   body.contains("recallId") && body["recallId"].is_string()
+                                       ? body["recallId"].get<std::string>()
+                                       : body.value("recall_id", json("")).is_string()
+                                             ? body.value("recall_id", json("")).get<std::string>()
+                                             : std::string();
                                json out = {{"receipt", receipt}, {"captureID", ok.job["captureID"]}};
                                if (wait_for_views(seq + 1)) {
                                  auto recall = recall_json(id);

@@ -76,6 +76,17 @@ Result<std::unique_ptr<EmbeddedServer>> EmbeddedServer::Open(EmbeddedOptions opt
     auto ingester = ingest::KafkaIngester::Create(*s->ledger_, options.kafka);
     if (!ingester.ok()) return ingester.status();
     s->ingester_ = std::move(ingester).value();
+    ingest::KafkaIngester* kafka = s->ingester_.get();
+    Metrics& metrics = s->server_->metrics();
+    metrics.AddCounter({"traceledger_kafka_events_appended_total",
+                        "Events appended from the Kafka events topic (duplicates excluded).",
+                        [kafka] { return static_cast<double>(kafka->Metrics().appended); }});
+    metrics.AddCounter({"traceledger_kafka_rejected_total",
+                        "Kafka messages refused (to the rejected topic).",
+                        [kafka] { return static_cast<double>(kafka->Metrics().rejected); }});
+    metrics.AddGauge({"traceledger_kafka_consumer_lag_messages",
+                      "Messages behind the high watermarks of the assigned partitions (-1 unknown).",
+                      [kafka] { return static_cast<double>(kafka->Metrics().consumer_lag); }});
   }
   s->options_ = std::move(options);
   return s;

@@ -575,22 +575,6 @@ Status MapTransformationEvent(const Json& object, const EpcisMapper& m, v1::Even
       });
 }
 
-v1::EpcisCommon* MutableCommon(v1::Event* event) {
-  switch (event->body_case()) {
-    case v1::Event::kObjectEvent:
-      return event->mutable_object_event()->mutable_common();
-    case v1::Event::kAggregationEvent:
-      return event->mutable_aggregation_event()->mutable_common();
-    case v1::Event::kTransactionEvent:
-      return event->mutable_transaction_event()->mutable_common();
-    case v1::Event::kTransformationEvent:
-      return event->mutable_transformation_event()->mutable_common();
-    case v1::Event::kAssociationEvent:
-      return event->mutable_association_event()->mutable_common();
-    default:
-      return nullptr;
-  }
-}
 
 }  // namespace
 
@@ -629,12 +613,29 @@ Result<v1::Event> DecodeEpcisJsonEvent(std::string_view json) {
   }
   // EPCIS repeats the erroneous event's eventID in the declaring event; the ledger needs a
   // unique id, so the declaration gets a derived one and points at the original.
-  v1::EpcisCommon* common = MutableCommon(&event);
+  v1::EpcisCommon* common = MutableEpcisCommon(&event);
   if (common != nullptr && common->has_error_declaration() && !event.event_id().empty()) {
     common->mutable_error_declaration()->set_erroneous_event_id(event.event_id());
     event.set_event_id(event.event_id() + std::string(kErrorDeclarationIdSuffix));
   }
   return event;
+}
+
+v1::EpcisCommon* MutableEpcisCommon(v1::Event* event) {
+  switch (event->body_case()) {
+    case v1::Event::kObjectEvent:
+      return event->mutable_object_event()->mutable_common();
+    case v1::Event::kAggregationEvent:
+      return event->mutable_aggregation_event()->mutable_common();
+    case v1::Event::kTransactionEvent:
+      return event->mutable_transaction_event()->mutable_common();
+    case v1::Event::kTransformationEvent:
+      return event->mutable_transformation_event()->mutable_common();
+    case v1::Event::kAssociationEvent:
+      return event->mutable_association_event()->mutable_common();
+    default:
+      return nullptr;
+  }
 }
 
 }  // namespace traceledger::ingest

@@ -31,6 +31,10 @@ inline constexpr std::string_view kErrorDeclarationIdSuffix = "#error-declaratio
 // unsupported event type, an unknown non-namespaced key or a value of the wrong JSON type.
 Result<traceledger::v1::Event> DecodeEpcisJsonEvent(std::string_view json);
 
+// The EpcisCommon of an EPCIS event body (Object/Aggregation/Transaction/Transformation/
+// AssociationEvent); null for any other body.
+traceledger::v1::EpcisCommon* MutableEpcisCommon(traceledger::v1::Event* event);
+
 }  // namespace traceledger::ingest
 
 #endif  // TRACELEDGER_INGEST_EPCIS_JSON_H_

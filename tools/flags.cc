@@ -133,4 +133,20 @@ int RunCommand(std::string_view program, std::string_view about,
   }
 }
 
+int FailWith(std::string_view program, const Status& status) {
+  std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(program.size()), program.data(),
+               status.ToString().c_str());
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kOutOfRange:
+    case StatusCode::kNotFound:
+    case StatusCode::kAlreadyExists:
+      return kExitUsage;
+    case StatusCode::kDataLoss:
+      return kExitCheckFailed;
+    default:
+      return kExitInternal;
+  }
+}
+
 }  // namespace traceledger::tools

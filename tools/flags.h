@@ -50,8 +50,14 @@ struct Command {
 };
 
 inline constexpr int kExitOk = 0;
+inline constexpr int kExitCheckFailed = 1;  // a check failed: invalid input, audit findings
 inline constexpr int kExitUsage = 2;
-inline constexpr int kExitInternal = 3;
+inline constexpr int kExitInternal = 3;     // an operating failure
+
+// Prints "PROGRAM: STATUS" to stderr and returns its exit code: usage-like codes
+// (InvalidArgument, OutOfRange, NotFound, AlreadyExists) kExitUsage, DataLoss
+// kExitCheckFailed, anything else kExitInternal.
+int FailWith(std::string_view program, const Status& status);
 
 // Runs `PROGRAM COMMAND [flags]`: "help"/"--help" or no command prints `about` and the command
 // list; "COMMAND --help" prints its usage; a bad flag prints the error and the usage (exit

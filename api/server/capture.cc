@@ -27,31 +27,7 @@ int64_t SystemMicros() {
       .count();
 }
 
-bool IsRegulatorKind(v1::Event::BodyCase body) {
-  switch (body) {
-    case v1::Event::kInspection:
-    case v1::Event::kSamplingResult:
-    case v1::Event::kEnforcementAction:
-    case v1::Event::kRecall:
-      return true;
-    default:
-      return false;
-  }
-}
-
 std::string JobKey(std::string_view id) { return "capture/" + std::string(id); }
-
-v1::EpcisCommon* MutableCommon(v1::Event& event) {
-  switch (event.body_case()) {
-    case v1::Event::kObjectEvent: return event.mutable_object_event()->mutable_common();
-    case v1::Event::kAggregationEvent: return event.mutable_aggregation_event()->mutable_common();
-    case v1::Event::kTransactionEvent: return event.mutable_transaction_event()->mutable_common();
-    case v1::Event::kTransformationEvent:
-      return event.mutable_transformation_event()->mutable_common();
-    case v1::Event::kAssociationEvent: return event.mutable_association_event()->mutable_common();
-    default: return nullptr;
-  }
-}
 
 // EPCIS eventID is optional. An event without one is named by its content: the SHA-256 of its
 // canonical JSON (keys sorted, no whitespace) without "errorDeclaration", so resubmitting it is
@@ -63,7 +39,7 @@ void AssignContentId(std::string_view bytes, v1::Event& event) {
   const std::string id =
       "urn:traceledger:sha256:" +
       HexEncode(ledger::Sha256(canonical.dump(-1, ' ', false, json::error_handler_t::replace)));
-  v1::EpcisCommon* common = MutableCommon(event);
+  v1::EpcisCommon* common = ingest::MutableEpcisCommon(&event);
   if (common != nullptr && common->has_error_declaration()) {
     common->mutable_error_declaration()->set_erroneous_event_id(id);
     event.set_event_id(id + std::string(ingest::kErrorDeclarationIdSuffix));
@@ -195,11 +171,16 @@ std::variant<CaptureAnswer, Problem> CaptureService::Capture(const Submitter& su
                         event.event_id()});
       continue;
     }
-    if (IsRegulatorKind(event.body_case()) && !submitter.may_submit_regulator_events) {
+    // (An event without a body is the validator's: missing_field.)
+    const google::protobuf::FieldDescriptor* kind =
+        v1::Event::descriptor()->FindFieldByNumber(event.body_case());
+    if (kind != nullptr && !MayCaptureEventType(submitter.role, event.body_case())) {
       forbidden = true;
       errors.push_back({item.pointer, "forbidden_event_kind",
-                        "only a regulator may submit inspections, sampling results, "
-                        "enforcement actions and recalls",
+                        "role " + std::string(RoleName(submitter.role)) + " may not submit " +
+                            kind->camelcase_name() +
+                            " events (inspections, sampling results, enforcement actions and "
+                            "recalls are the regulator's)",
                         event.event_id()});
       continue;
     }

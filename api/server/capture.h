@@ -33,6 +33,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/auth/policy.h"
 #include "api/server/problem.h"
 #include "ingest/event_validator.h"
 #include "ledger/ledger.h"
@@ -53,11 +54,11 @@ struct CaptureOptions {
   std::function<int64_t()> clock_unix_micros;
 };
 
-// Who is capturing: the party events are submitted as, and whether it may submit the
-// regulator's event kinds (inspection, sampling result, enforcement action, recall).
+// Who is capturing: the party events are submitted as, and its role (which event kinds it
+// may submit: MayCaptureEventType in api/auth/policy.h).
 struct Submitter {
   std::string party;
-  bool may_submit_regulator_events = false;
+  Role role = Role::kEnterprise;
 };
 
 struct CaptureAnswer {

@@ -422,7 +422,7 @@ void ApiServer::InstallRoutes() {
                                                                   "\"; want application/json or application/ld+json"));
                                  return;
                                }
-                               Submitter submitter{who.party, who.role == Role::kRegulator};
+                               Submitter submitter{who.party, who.role};
                                auto answer = services_.capture->Capture(submitter, req.body);
                                if (auto* p = std::get_if<Problem>(&answer)) {
                                  SendProblem(res, *p);
@@ -554,7 +554,7 @@ void ApiServer::InstallRoutes() {
                                                                      "want a native JSON event with a \"recall\" body "
                                                                      "(docs/formats/events.md)", "/recall"));
                                }
-                               Submitter submitter{who.party, who.role == Role::kRegulator};
+                               Submitter submitter{who.party, who.role};
                                const std::string batch = "{\"events\":[" + req.body + "]}";
                                auto answer = services_.capture->Capture(submitter, batch);
                                if (auto* p = std::get_if<Problem>(&answer)) {

@@ -7,10 +7,9 @@
 set -euo pipefail
 tracectl=$1
 events=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-data="$work/ledger"
 source "$(dirname "$0")/lib.sh"
+e2e_workdir
+data="$work/ledger"
 run() {  # run OUT ERR COMMAND...: runs COMMAND, sets rc, never exits the script
   local out=$1 err=$2
   shift 2

@@ -8,10 +8,9 @@
 set -euo pipefail
 tracectl=$1
 traceledger=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-data="$work/ledger"
 source "$(dirname "$0")/lib.sh"
+e2e_workdir
+data="$work/ledger"
 py() { /usr/bin/python3 -c "$@"; }
 
 "$tracectl" keygen --data "$data" --origin e2e.test/log > /dev/null 2>&1

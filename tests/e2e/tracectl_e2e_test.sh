@@ -6,10 +6,9 @@
 set -euo pipefail
 tracectl=$1
 events=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-data="$work/ledger"
 source "$(dirname "$0")/lib.sh"
+e2e_workdir
+data="$work/ledger"
 json() {  # json FILE PYTHON_EXPR (over `d`, the parsed JSON of the file's first line)
   /usr/bin/python3 -c "import json,sys; d=json.loads(open(sys.argv[1]).readline()); print($2)" "$1"
 }

@@ -18,25 +18,18 @@ namespace {
 
 // tracectl's exit codes (tools/tracectl/main.cc): 1 a check failed, 3 an input could not be
 // read or another operating failure.
-constexpr int kExitCheckFailed = 1;
 constexpr int kExitCannotRead = 3;
 // Largest key, checkpoint or proof file read by the verify commands.
 constexpr size_t kMaxSmallFileBytes = size_t{1} << 20;
 
+// As FailWith, except that a ledger in no state for the command (FailedPrecondition, e.g. a
+// read-only ledger without a covering checkpoint) is a usage error here.
 int Fail(const Status& status) {
-  std::fprintf(stderr, "tracectl: %s\n", status.ToString().c_str());
-  switch (status.code()) {
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kOutOfRange:
-    case StatusCode::kNotFound:
-    case StatusCode::kAlreadyExists:
-    case StatusCode::kFailedPrecondition:
-      return kExitUsage;
-    case StatusCode::kDataLoss:
-      return kExitCheckFailed;
-    default:
-      return kExitCannotRead;
+  if (status.code() == StatusCode::kFailedPrecondition) {
+    FailWith("tracectl", status);
+    return kExitUsage;
   }
+  return FailWith("tracectl", status);
 }
 
 // Reads a whole file of at most `max_bytes`; Unavailable (exit 3) if it cannot.

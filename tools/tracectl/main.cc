@@ -42,8 +42,7 @@ namespace {
 using ledger::Ledger;
 using nlohmann::json;
 
-constexpr int kExitCheckFailed = 1;
-constexpr int kExitFailure = 3;
+constexpr int kExitFailure = kExitInternal;
 constexpr size_t kMaxLineBytes = size_t{1} << 20;  // = LedgerOptions::max_event_bytes
 constexpr size_t kMaxReportedErrors = 50;
 
@@ -53,20 +52,7 @@ int64_t NowMicros() {
       .count();
 }
 
-int Fail(const Status& status) {
-  std::fprintf(stderr, "tracectl: %s\n", status.ToString().c_str());
-  switch (status.code()) {
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kOutOfRange:
-    case StatusCode::kNotFound:
-    case StatusCode::kAlreadyExists:
-      return kExitUsage;
-    case StatusCode::kDataLoss:
-      return kExitCheckFailed;
-    default:
-      return kExitFailure;
-  }
-}
+int Fail(const Status& status) { return FailWith("tracectl", status); }
 
 void PrintJson(const json& value) { std::cout << value.dump() << "\n" << std::flush; }
 

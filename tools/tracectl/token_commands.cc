@@ -19,21 +19,7 @@ using nlohmann::json;
 constexpr int kExitFailure = 3;
 constexpr uint64_t kSecondsPerDay = 24 * 60 * 60;
 
-// As tracectl's main.cc: usage-like problems exit 2, corrupt data 1, the rest 3.
-int Fail(const Status& status) {
-  std::fprintf(stderr, "tracectl: %s\n", status.ToString().c_str());
-  switch (status.code()) {
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kOutOfRange:
-    case StatusCode::kNotFound:
-    case StatusCode::kAlreadyExists:
-      return kExitUsage;
-    case StatusCode::kDataLoss:
-      return 1;
-    default:
-      return kExitFailure;
-  }
-}
+int Fail(const Status& status) { return FailWith("tracectl", status); }
 
 // Names are free text: invalid UTF-8 is printed with U+FFFD instead of throwing.
 void PrintJson(const json& value) {

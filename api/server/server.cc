@@ -205,6 +205,10 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(ApiServices services,
   const size_t threads = o.worker_threads;
   const size_t queued = o.max_queued_connections;
   http.new_task_queue = [threads, queued] { return new BoundedPool(threads, queued); };
+  // Answers go out as headers then body in two send()s; without TCP_NODELAY the body waits
+  // under Nagle's algorithm for the client's delayed ACK (~40 ms per request, measured in
+  // docs/BENCHMARKS.md "HTTP API").
+  http.set_tcp_nodelay(true);
   http.set_payload_max_length(o.max_body_bytes);
   http.set_read_timeout(o.read_timeout);
   http.set_write_timeout(o.write_timeout);

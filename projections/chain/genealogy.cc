@@ -1,6 +1,7 @@
 #include "projections/chain/genealogy.h"
 
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -40,13 +41,14 @@ class EventEdges {
     if (edges_.size() >= kMaxEdgesPerEvent) return;
     edges_.emplace(std::move(key), std::move(edge));
   }
+  // The out-edge row with the edge, and the in-edge row, key only (its key names the out-edge
+  // row: InEdgeTarget).
   void Write(ViewRows& rows) const {
     for (const auto& [key, edge] : edges_) {
-      const std::string bytes = DeterministicBytes(edge);
-      rows.Put(key, bytes);
+      rows.Put(key, DeterministicBytes(edge));
       rows.Put(InEdgeKey(edge.to(), edge.time_unix_micros(), edge.sequence(), edge.kind(),
                          edge.from()),
-               bytes);
+               "");
     }
   }
 
@@ -99,7 +101,8 @@ Status ParseRow(std::string_view bytes, google::protobuf::Message* message) {
 class GenealogyProjection final : public Projection {
  public:
   std::string_view name() const override { return kGenealogyView; }
-  uint32_t version() const override { return 1; }
+  // 2: in-edge rows are key only.
+  uint32_t version() const override { return 2; }
 
   Status Apply(const AppliedEntry& entry, ViewRows& rows) override {
     if (entry.facts == nullptr) return Status::Ok();  // undecodable: nothing to link
@@ -195,10 +198,8 @@ class GenealogyProjection final : public Projection {
           edge->set_removed(true);
           edge->set_removed_time_unix_micros(facts.time_micros);
           edge->set_removed_sequence(sequence);
-          const std::string bytes = DeterministicBytes(*edge);
-          rows.Put(out_key, bytes);
-          rows.Put(InEdgeKey(to, packing.time_unix_micros(), packing.sequence(), kind, from),
-                   bytes);
+          // The in-edge row (key only) stays as it is.
+          rows.PutMessage(out_key, *edge);
         }
       }
       rows.Delete(ChildKey(facts.parent, child.child()));
@@ -281,6 +282,39 @@ Result<std::vector<v1::GenealogyEdge>> Edges(const ViewReader& genealogy,
   return out;
 }
 
+// In-edges: the keys under the prefix, each followed to its out-edge row, all through one
+// iterator (so as of one moment, as a scan of full rows was).
+Result<std::vector<v1::GenealogyEdge>> InEdgeRows(const ViewReader& genealogy,
+                                                  const std::string& prefix, size_t limit) {
+  std::vector<v1::GenealogyEdge> out;
+  if (limit == 0) return out;
+  ViewScanner scanner(genealogy);
+  std::vector<std::string> targets;
+  Status parsed;
+  TL_RETURN_IF_ERROR(scanner.Scan(prefix, [&](std::string_view key, std::string_view) {
+    std::optional<std::string> target = InEdgeTarget(key, prefix.size());
+    if (!target.has_value()) {
+      parsed = Status::DataLoss("genealogy in-edge key is malformed");
+      return false;
+    }
+    targets.push_back(std::move(*target));
+    return targets.size() < limit;
+  }));
+  TL_RETURN_IF_ERROR(parsed);
+  out.reserve(targets.size());
+  for (const std::string& target : targets) {
+    bool found = false;
+    TL_RETURN_IF_ERROR(scanner.Scan(target, [&](std::string_view key, std::string_view value) {
+      found = key.size() == target.size();
+      if (found) parsed = ParseRow(value, &out.emplace_back());
+      return false;
+    }));
+    TL_RETURN_IF_ERROR(parsed);
+    if (!found) return Status::DataLoss("genealogy in-edge without its out-edge row");
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string ConsumerNode(std::string_view seller) {
@@ -291,6 +325,35 @@ std::string ConsumerNode(std::string_view seller) {
 
 std::string OutEdgePrefix(std::string_view from) { return Key("o").Str(from).str(); }
 std::string InEdgePrefix(std::string_view to) { return Key("i").Str(to).str(); }
+
+std::optional<std::string> InEdgeTarget(std::string_view in_key, size_t prefix_size) {
+  // in_key: "i" to 0x00 | time (8) | sequence (8) | kind 0x00 | from 0x00.
+  if (in_key.size() < prefix_size + 16 || prefix_size < 2 || in_key[0] != 'i' ||
+      in_key[prefix_size - 1] != '\0') {
+    return std::nullopt;
+  }
+  const std::string_view to = in_key.substr(1, prefix_size - 2);
+  const std::string_view time_and_sequence = in_key.substr(prefix_size, 16);
+  const std::string_view rest = in_key.substr(prefix_size + 16);
+  const size_t kind_end = rest.find('\0');
+  if (kind_end == std::string_view::npos) return std::nullopt;
+  const std::string_view kind = rest.substr(0, kind_end);
+  std::string_view from = rest.substr(kind_end + 1);
+  if (from.empty() || from.back() != '\0') return std::nullopt;
+  from.remove_suffix(1);
+  if (from.find('\0') != std::string_view::npos) return std::nullopt;
+  std::string out_key;
+  out_key.reserve(in_key.size());
+  out_key.push_back('o');
+  out_key.append(from);
+  out_key.push_back('\0');
+  out_key.append(time_and_sequence);
+  out_key.append(kind);
+  out_key.push_back('\0');
+  out_key.append(to);
+  out_key.push_back('\0');
+  return out_key;
+}
 
 std::unique_ptr<Projection> NewGenealogyProjection() {
   return std::make_unique<GenealogyProjection>();
@@ -303,7 +366,7 @@ Result<std::vector<v1::GenealogyEdge>> OutEdges(const ViewReader& genealogy,
 
 Result<std::vector<v1::GenealogyEdge>> InEdges(const ViewReader& genealogy, std::string_view node,
                                                size_t limit) {
-  return Edges(genealogy, InEdgePrefix(node), limit);
+  return InEdgeRows(genealogy, InEdgePrefix(node), limit);
 }
 
 Result<std::vector<v1::ContainedChild>> CurrentChildren(const ViewReader& genealogy,

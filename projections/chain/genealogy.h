@@ -16,12 +16,12 @@
 // under its target, keyed so that a node's edges come out in time order (rows: README.md):
 //
 //   o | from | time | sequence | kind | to    -> GenealogyEdge    (out-edges)
-//   i | to   | time | sequence | kind | from  -> GenealogyEdge    (in-edges)
+//   i | to   | time | sequence | kind | from  -> "" (in-edges: the key names the out-edge row)
 //   c | parent | child                         -> ContainedChild   (current contents)
 //   x | sequence                               -> CustodyExpansion (contents a custody event moved)
 //
-// Containment edges are keyed by the time of the ADD; a DELETE rewrites both rows with
-// `removed` and the removal's time and sequence.
+// Containment edges are keyed by the time of the ADD; a DELETE rewrites the out-edge row with
+// `removed` and the removal's time and sequence (the in-edge row, key only, stays).
 //
 // Thread-safety: the projection is used by one runner thread; the queries are thread-safe.
 #ifndef TRACELEDGER_PROJECTIONS_CHAIN_GENEALOGY_H_
@@ -30,6 +30,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +64,11 @@ std::string ConsumerNode(std::string_view seller);
 // U64(sequence).
 std::string OutEdgePrefix(std::string_view from);
 std::string InEdgePrefix(std::string_view to);
+
+// The key of the out-edge row an in-edge row stands for, from the in-edge row's key and the
+// size of its InEdgePrefix (same edge: from, time, sequence, kind, to); nullopt if the key is
+// malformed.
+std::optional<std::string> InEdgeTarget(std::string_view in_key, size_t prefix_size);
 
 // The genealogy projection (name "genealogy", no dependencies).
 std::unique_ptr<Projection> NewGenealogyProjection();

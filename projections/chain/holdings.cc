@@ -25,7 +25,8 @@ struct Change {
 class HoldingsProjection final : public Projection {
  public:
   std::string_view name() const override { return kHoldingsView; }
-  uint32_t version() const override { return 1; }
+  // 2: by-party rows are key only.
+  uint32_t version() const override { return 2; }
   std::vector<std::string> dependencies() const override {
     return {std::string(kGenealogyView)};
   }
@@ -90,7 +91,8 @@ class HoldingsProjection final : public Projection {
     const std::string by_object = ByObjectKey(object, party);
     TL_ASSIGN_OR_RETURN(std::optional<v1::Holding> holding,
                         rows.GetMessage<v1::Holding>(by_object));
-    if (!holding.has_value()) {
+    const bool existed = holding.has_value();
+    if (!existed) {
       holding.emplace();
       holding->set_object_id(object);
       holding->set_party(party);
@@ -100,15 +102,14 @@ class HoldingsProjection final : public Projection {
     if (!facts.location.empty()) holding->set_location(facts.location);
     holding->set_last_sequence(sequence);
     holding->set_last_time_unix_micros(facts.time_micros);
-    const std::string by_party = ByPartyKey(party, object);
     if (std::fabs(holding->quantity()) < kZeroQuantity) {
       rows.Delete(by_object);
-      rows.Delete(by_party);
+      rows.Delete(ByPartyKey(party, object));
       return Status::Ok();
     }
-    const std::string bytes = DeterministicBytes(*holding);
-    rows.Put(by_object, bytes);
-    rows.Put(by_party, bytes);
+    rows.PutMessage(by_object, *holding);
+    // The by-party row is key only: written when the holding appears, then left alone.
+    if (!existed) rows.Put(ByPartyKey(party, object), "");
     return Status::Ok();
   }
 };
@@ -140,7 +141,41 @@ std::string HoldingsByObjectPrefix(std::string_view object_id) {
 }
 
 Result<std::vector<v1::Holding>> HoldingsAt(const ViewReader& holdings, std::string_view party) {
-  return Holdings(holdings, Key("p").Str(party).str());
+  // The by-party rows name the objects; each holding is the by-object row, read through the
+  // same iterator (as of one moment, as a scan of full rows was).
+  const std::string prefix = Key("p").Str(party).str();
+  ViewScanner scanner(holdings);
+  std::vector<std::string> objects;
+  bool well_formed = true;
+  TL_RETURN_IF_ERROR(scanner.Scan(prefix, [&](std::string_view key, std::string_view) {
+    std::string_view object = key.substr(prefix.size());
+    well_formed = !object.empty() && object.back() == '\0';
+    if (!well_formed) return false;
+    object.remove_suffix(1);
+    objects.emplace_back(object);
+    return objects.size() < kMaxHoldingsPerQuery;
+  }));
+  if (!well_formed) return Status::DataLoss("holdings by-party key is malformed");
+  std::vector<v1::Holding> out;
+  out.reserve(objects.size());
+  for (const std::string& object : objects) {
+    const std::string key = ByObjectKey(object, party);
+    bool found = false;
+    bool decoded = true;
+    TL_RETURN_IF_ERROR(scanner.Scan(key, [&](std::string_view row_key, std::string_view value) {
+      found = row_key.size() == key.size();
+      if (found) {
+        decoded = out.emplace_back().ParseFromArray(value.data(), static_cast<int>(value.size()));
+      }
+      return false;
+    }));
+    if (!decoded) return Status::DataLoss("holdings row does not decode as traceledger.v1.Holding");
+    if (!found) {
+      return Status::DataLoss("holdings of " + object + " at " + std::string(party) +
+                              ": by-party row without its by-object row");
+    }
+  }
+  return out;
 }
 
 }  // namespace traceledger::projections

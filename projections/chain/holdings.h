@@ -9,7 +9,8 @@
 // balance that returns to zero is removed. Rows (README.md):
 //
 //   o | object | party  -> Holding   (who holds an object: HoldingsOf)
-//   p | party | object  -> Holding   (what a party holds: HoldingsAt)
+//   p | party | object  -> ""        (what a party holds: HoldingsAt; key only, the holding
+//                                      is the "o" row)
 //
 // Quantities are added as they come, without unit conversion; `uom` is the last one seen.
 //

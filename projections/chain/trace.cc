@@ -4,6 +4,7 @@
 #include <array>
 #include <limits>
 #include <map>
+#include <optional>
 #include <queue>
 #include <set>
 #include <string>
@@ -198,41 +199,76 @@ class Walk {
     const uint32_t depth = at.depth + 1;
     Status parsed;
     v1::GenealogyEdge edge;
-    // Edges are keyed by time after the prefix: stop at the first one later than `asked`.
-    auto scan = [&](const std::string& prefix, const auto& visit) -> Status {
-      return genealogy_.Scan(prefix, [&](std::string_view key, std::string_view value) {
-        if (key.size() < prefix.size() + 8) {
-          parsed = Status::DataLoss("genealogy key of " + at.id + " is too short");
-          return false;
-        }
-        if (DecodeTime(key.substr(prefix.size(), 8)) > asked) return false;
-        if (!CountEdge()) return false;
-        if (!edge.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          parsed = Status::DataLoss("genealogy edge of " + at.id + " does not decode");
-          return false;
-        }
-        visit();
-        return truncated_reason_.empty();
-      });
-    };
-    // Into the node: the inputs it was made from, and the contents of it as a container.
-    TL_RETURN_IF_ERROR(scan(InEdgePrefix(at.id), [&] {
+    // Into the node: the inputs it was made from, and the contents of it as a container. The
+    // in-edge rows are keys only, keyed by time after the prefix: take the keys up to the first
+    // one later than `asked`, then read the out-edge row of the kinds followed, through the same
+    // iterator (so every row as of one moment).
+    const std::string in_prefix = InEdgePrefix(at.id);
+    const size_t budget = limits_.max_edges_scanned - std::min(limits_.max_edges_scanned,
+                                                                *edges_scanned_);
+    std::vector<std::string> in_keys;
+    TL_RETURN_IF_ERROR(genealogy_.Scan(in_prefix, [&](std::string_view key, std::string_view) {
+      if (key.size() < in_prefix.size() + 8) {
+        parsed = Status::DataLoss("genealogy key of " + at.id + " is too short");
+        return false;
+      }
+      if (DecodeTime(key.substr(in_prefix.size(), 8)) > asked) return false;
+      in_keys.emplace_back(key);
+      return in_keys.size() <= budget;  // one more than the budget: CountEdge says truncated
+    }));
+    TL_RETURN_IF_ERROR(parsed);
+    for (const std::string& key : in_keys) {
+      if (!CountEdge()) break;
+      const std::optional<std::string> target = InEdgeTarget(key, in_prefix.size());
+      if (!target.has_value()) {
+        return Status::DataLoss("genealogy in-edge key of " + at.id + " is malformed");
+      }
+      // The target key: "o" from 0x00 | time | sequence | kind 0x00 | to 0x00.
+      std::string_view kind = std::string_view(*target).substr(target->find('\0') + 17);
+      kind = kind.substr(0, kind.find('\0'));
+      if (kind != kEdgeTransform && kind != kEdgeContains) continue;
+      bool found = false;
+      TL_RETURN_IF_ERROR(
+          genealogy_.Scan(*target, [&](std::string_view row_key, std::string_view value) {
+            found = row_key.size() == target->size();
+            if (found && !edge.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+              parsed = Status::DataLoss("genealogy edge of " + at.id + " does not decode");
+            }
+            return false;
+          }));
+      TL_RETURN_IF_ERROR(parsed);
+      if (!found) {
+        return Status::DataLoss("genealogy in-edge of " + at.id + " without its out-edge row");
+      }
       if (edge.kind() == kEdgeTransform) {
         Follow(edge, edge.from(), v1::NODE_KIND_OBJECT, kFree, edge.time_unix_micros(), depth,
                false);
-      } else if (edge.kind() == kEdgeContains) {
+      } else {
         const int64_t until = edge.removed() ? std::min(asked, edge.removed_time_unix_micros())
                                              : asked;
         Follow(edge, edge.from(), v1::NODE_KIND_OBJECT, kFree, until, depth, false);
       }
-    }));
-    TL_RETURN_IF_ERROR(parsed);
+      if (!truncated_reason_.empty()) break;
+    }
     if (!truncated_reason_.empty()) return Status::Ok();
     // Out of the node up to then: the parties that had it.
-    TL_RETURN_IF_ERROR(scan(OutEdgePrefix(at.id), [&] {
+    const std::string out_prefix = OutEdgePrefix(at.id);
+    TL_RETURN_IF_ERROR(genealogy_.Scan(out_prefix, [&](std::string_view key,
+                                                       std::string_view value) {
+      if (key.size() < out_prefix.size() + 8) {
+        parsed = Status::DataLoss("genealogy key of " + at.id + " is too short");
+        return false;
+      }
+      if (DecodeTime(key.substr(out_prefix.size(), 8)) > asked) return false;
+      if (!CountEdge()) return false;
+      if (!edge.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+        parsed = Status::DataLoss("genealogy edge of " + at.id + " does not decode");
+        return false;
+      }
       if (IsCustody(edge.kind())) {
         Follow(edge, edge.to(), edge.to_kind(), kFree, edge.time_unix_micros(), depth, true);
       }
+      return truncated_reason_.empty();
     }));
     return parsed;
   }

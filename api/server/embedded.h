@@ -49,6 +49,7 @@ class EmbeddedServer {
   ledger::Ledger& ledger() { return *ledger_; }
   ApiServer& server() { return *server_; }
   uint64_t ViewsApplied() const;
+  const projections::ViewStore& views() const { return runner_->store(); }
 
   // Serves, follows the ledger with the views and (with brokers) ingests from Kafka, until
   // Stop() or `stop` becomes true. Then drains: stops the listener, the ingester and the

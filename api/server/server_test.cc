@@ -14,6 +14,9 @@
 #include "api/evidence/evidence_bundle.h"
 #include "api/server/ledger_json.h"
 #include "api/server/testing/server_fixture.h"
+#include "ingest/event_decoder.h"
+#include "projections/all_views.h"
+#include "projections/runner.h"
 
 namespace traceledger::api {
 namespace {
@@ -282,6 +285,50 @@ TEST_F(ServerTest, LedgerReadsMatchTheLibraryAndBundlesVerifyOffline) {
   r = Post("/evidence", json{{"eventIds", {"urn:uuid:never-captured"}}}.dump(), auditor);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 404) << r->body;
+}
+
+// The views the embedded server builds while it captures (in-process, following the ledger)
+// equal views rebuilt from the ledger alone (DESIGN.md invariant 6).
+TEST_F(ServerTest, ViewsBuiltBesideCaptureEqualAFreshRebuild) {
+  const uint64_t size = CaptureNative(SampleEvents());
+  CaptureDocument(ReadFile(std::string(TL_SOURCE_DIR) +
+                           "/ingest/testdata/epcis/error_declaration_and_corrective_event.jsonld"),
+                  "9521101000009");
+  const uint64_t all = server_->ledger().size();
+  ASSERT_GT(all, size);
+  auto r = Get("/trace/x?after=" + std::to_string(all), Token(Role::kRegulator, "regulator:T"));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;  // waited until the views applied everything
+
+  projections::RunnerOptions options;
+  options.decoder = [](v1::EventEncoding encoding, std::string_view bytes) {
+    return ingest::DecodeEvent(bytes, encoding);
+  };
+  auto fresh = projections::ProjectionRunner::Open(dir_ + "/fresh-views", projections::AllViews(),
+                                                   options);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  auto source = projections::LedgerEntrySource(server_->ledger());
+  auto applied = (*fresh)->CatchUp(*source);
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  for (const std::string& view : (*fresh)->names()) {
+    SCOPED_TRACE(view);
+    std::vector<std::pair<std::string, std::string>> served, rebuilt;
+    ASSERT_TRUE(server_->views()
+                    .ForEach(view, [&](std::string_view k, std::string_view v) {
+                      served.emplace_back(k, v);
+                      return true;
+                    })
+                    .ok());
+    ASSERT_TRUE((*fresh)->store()
+                    .ForEach(view, [&](std::string_view k, std::string_view v) {
+                      rebuilt.emplace_back(k, v);
+                      return true;
+                    })
+                    .ok());
+    EXPECT_GT(rebuilt.size(), 0u);
+    EXPECT_TRUE(served == rebuilt) << served.size() << " rows served, " << rebuilt.size()
+                                   << " rebuilt";
+  }
 }
 
 TEST_F(ServerTest, MetricsAndHealthReportTheServer) {

@@ -64,9 +64,17 @@ class ViewReader {
 
  protected:
   friend class ViewScanner;
+  friend class ProjectionRunner;
+  // One database iterator for the prefix scans of a batch being applied (the runner's readers
+  // only): the view's stored rows do not change until the batch is written, so reseeking it
+  // reads what a new iterator would, without building one per scan.
+  struct BatchScan;
+  void ReuseIteratorInBatch();
+
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* family_;
   PendingRows* pending_;  // null: reads the database only
+  std::shared_ptr<BatchScan> batch_scan_;  // null: an iterator per scan
 };
 
 // Many prefix scans of one view through one database iterator (a trace makes thousands): the

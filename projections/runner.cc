@@ -232,12 +232,15 @@ Status ProjectionRunner::ApplyGroups(const std::vector<size_t>& groups,
     rows.reserve(groups_[g].slots.size());
     for (size_t i : groups_[g].slots) {
       rows.emplace_back(db, store_->family(slots_[i].projection->name()), &pending[i]);
+      // Why safe: the group's families are written only after its readers are gone (below).
+      rows.back().ReuseIteratorInBatch();
       for (const std::string& dependency : slots_[i].projection->dependencies()) {
         size_t index = 0;
         while (index < i && slots_[index].projection->name() != dependency) ++index;
         TL_ASSERT(index < i);  // placed before its dependents, in the same group
-        rows.back().dependencies_.emplace_back(
-            dependency, ViewReader(db, store_->family(dependency), &pending[index]));
+        ViewReader reader(db, store_->family(dependency), &pending[index]);
+        reader.ReuseIteratorInBatch();
+        rows.back().dependencies_.emplace_back(dependency, std::move(reader));
       }
     }
     for (const DecodedEntry& decoded : entries) {

@@ -140,8 +140,31 @@ Status MergedScan(rocksdb::Iterator& it, const PendingRows* pending, std::string
 
 }  // namespace
 
+struct ViewReader::BatchScan {
+  std::unique_ptr<rocksdb::Iterator> iterator;  // prefix mode; made on first use
+  bool busy = false;                            // a scan through it is under way
+};
+
+void ViewReader::ReuseIteratorInBatch() { batch_scan_ = std::make_shared<BatchScan>(); }
+
 Status ViewReader::Scan(std::string_view prefix,
                         const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  // Within a batch (and not nested in another scan of the same reader), through the batch's
+  // iterator, as ViewScanner does.
+  if (batch_scan_ != nullptr && !batch_scan_->busy &&
+      FirstComponentPrefix::PrefixLength(prefix) > 0) {
+    if (batch_scan_->iterator == nullptr) {
+      rocksdb::ReadOptions read_options;
+      read_options.total_order_seek = false;
+      read_options.prefix_same_as_start = true;
+      batch_scan_->iterator.reset(db_->NewIterator(read_options, family_));
+    }
+    batch_scan_->busy = true;
+    batch_scan_->iterator->Seek(rocksdb::Slice(prefix.data(), prefix.size()));
+    const Status s = MergedScan(*batch_scan_->iterator, pending_, prefix, visit);
+    batch_scan_->busy = false;
+    return s;
+  }
   // Why the upper bound: deleted rows (tombstones) right after the prefix would otherwise be
   // stepped over one by one until the next live row, anywhere in the view.
   const std::string end = PrefixEnd(prefix);

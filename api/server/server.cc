@@ -650,25 +650,32 @@ void ApiServer::InstallRoutes() {
                                return alert.value("party", "") == who.party ||
                                       alert.value("stationId", "") == who.party;
                              };
-                             if (kind != "cylinder") {
-                               auto page = projections::SerialAlerts(views.Reader(projections::kSerialsViewName),
-                                                                     std::get<uint64_t>(since), std::get<uint64_t>(limit));
-                               if (!page.ok()) return SendProblem(res, ProblemFromStatus(page.status()));
+                             // One alert page (SerialAlertPage or CylinderAlertPage) into `out`.
+                             auto add = [&](const char* name, const auto& page) {
+                               if (!page.ok()) {
+                                 SendProblem(res, ProblemFromStatus(page.status()));
+                                 return false;
+                               }
                                json page_json = ProtoJson(*page);
                                json kept = json::array();
-                               for (auto& a : page_json["alerts"]) if (mine(a)) kept.push_back(a);
-                               page_json["alerts"] = kept;
-                               out["serial"] = page_json;
+                               for (auto& a : page_json["alerts"]) {
+                                 if (mine(a)) kept.push_back(a);
+                               }
+                               page_json["alerts"] = std::move(kept);
+                               out[name] = std::move(page_json);
+                               return true;
+                             };
+                             const uint64_t from = std::get<uint64_t>(since);
+                             const uint64_t n = std::get<uint64_t>(limit);
+                             if (kind != "cylinder" &&
+                                 !add("serial", projections::SerialAlerts(
+                                                    views.Reader(projections::kSerialsViewName), from, n))) {
+                               return;
                              }
-                             if (kind != "serial") {
-                               auto page = projections::CylinderAlerts(views.Reader(projections::kCylindersViewName),
-                                                                       std::get<uint64_t>(since), std::get<uint64_t>(limit));
-                               if (!page.ok()) return SendProblem(res, ProblemFromStatus(page.status()));
-                               json page_json = ProtoJson(*page);
-                               json kept = json::array();
-                               for (auto& a : page_json["alerts"]) if (mine(a)) kept.push_back(a);
-                               page_json["alerts"] = kept;
-                               out["cylinder"] = page_json;
+                             if (kind != "serial" &&
+                                 !add("cylinder", projections::CylinderAlerts(
+                                                      views.Reader(projections::kCylindersViewName), from, n))) {
+                               return;
                              }
                              SendJson(res, 200, out);
                            }));

@@ -4,6 +4,7 @@
 #include <array>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <queue>
 #include <set>
@@ -32,6 +33,64 @@ bool IsCustody(std::string_view kind) {
          kind == kEdgeDestroyed;
 }
 
+// An edge row's key after its node prefix: time (8) | sequence (8) | kind 0x00 | other node
+// 0x00. The time and kind; nullopt if the key is too short to hold a kind.
+struct KeyFacts {
+  int64_t time;
+  std::string_view kind;
+};
+std::optional<KeyFacts> FactsOfEdgeKey(std::string_view key, size_t prefix_size) {
+  if (key.size() <= prefix_size + 16) return std::nullopt;
+  std::string_view kind = key.substr(prefix_size + 16);
+  kind = kind.substr(0, kind.find('\0'));
+  return KeyFacts{DecodeTime(key.substr(prefix_size, 8)), kind};
+}
+
+// Every string of one trace (node ids, edge kinds, units, parties, places), stored once and
+// named by a number: a large trace reaches thousands of nodes through tens of thousands of
+// edges, and strings copied per node and per edge (queue items, map keys, kept protobufs) were
+// most of its time. Equal numbers are equal strings.
+class Symbols {
+ public:
+  using Id = uint32_t;
+
+  Id Intern(std::string_view text) {
+    auto it = index_.find(text);
+    if (it != index_.end()) return it->second;
+    TL_ASSERT(texts_.size() < std::numeric_limits<Id>::max());
+    const Id id = static_cast<Id>(texts_.size());
+    texts_.push_back(Store(text));
+    index_.emplace(texts_.back(), id);
+    return id;
+  }
+  std::string_view operator[](Id id) const { return texts_[id]; }
+  size_t size() const { return texts_.size(); }
+
+ private:
+  static constexpr size_t kBlockBytes = 64 << 10;
+
+  // A copy of `text` that never moves (index_ keys point at it).
+  std::string_view Store(std::string_view text) {
+    if (blocks_.empty() || text.size() > block_bytes_ - block_used_) {
+      block_bytes_ = std::max(kBlockBytes, text.size());
+      blocks_.push_back(std::make_unique<char[]>(block_bytes_));
+      block_used_ = 0;
+    }
+    char* at = blocks_.back().get() + block_used_;
+    std::copy(text.begin(), text.end(), at);
+    block_used_ += text.size();
+    return std::string_view(at, text.size());
+  }
+
+  std::vector<std::unique_ptr<char[]>> blocks_;  // the last one is being filled
+  size_t block_bytes_ = 0;                       // of the last block
+  size_t block_used_ = 0;
+  std::vector<std::string_view> texts_;  // by Id
+  std::unordered_map<std::string_view, Id> index_;
+};
+
+using Symbol = Symbols::Id;
+
 struct Label {
   int64_t time = 0;
   uint32_t depth = 0;
@@ -40,16 +99,44 @@ struct Label {
 };
 
 struct NodeState {
-  v1::NodeKind kind = v1::NODE_KIND_OBJECT;
   std::array<Label, 2> labels;
+  v1::NodeKind kind = v1::NODE_KIND_OBJECT;
+  bool known = false;  // relaxed at least once, which set `kind`
   bool in_answer = false;
 };
 
 struct QueueItem {
   int64_t time;
   uint32_t depth;
-  std::string id;
+  Symbol node;
   Mode mode;
+};
+
+// The end of an edge a walk followed it to.
+enum class Toward : uint8_t { kTo, kFrom };
+
+// An edge a walk followed: the fields of its TraceEdge, and of the TraceHolder of a sale.
+struct FollowedEdge {
+  int64_t time;
+  uint64_t sequence;
+  double quantity;
+  Symbol kind;
+  Symbol from;
+  Symbol to;
+  Symbol uom;
+  Symbol party;
+  Symbol location;
+  Toward toward;
+
+  Symbol target() const { return toward == Toward::kTo ? to : from; }
+};
+
+// A node of a walk's answer, in the order reached.
+struct AnswerNode {
+  Symbol node;
+  v1::NodeKind kind;
+  int64_t time;
+  uint32_t depth;
 };
 
 // One direction of a trace: a label-setting (Dijkstra) walk over time, which is sound because
@@ -57,22 +144,25 @@ struct QueueItem {
 // later).
 class Walk {
  public:
-  Walk(ViewScanner& genealogy, bool forward, const TraceLimits& limits, size_t max_nodes,
-       size_t* edges_scanned)
+  // `genealogy`, `symbols`, `limits` and `edges_scanned` must outlive the walk.
+  Walk(ViewScanner& genealogy, Symbols& symbols, bool forward, const TraceLimits& limits,
+       size_t max_nodes, size_t* edges_scanned)
       : genealogy_(genealogy),
+        symbols_(symbols),
         forward_(forward),
         limits_(limits),
         max_nodes_(max_nodes),
         edges_scanned_(edges_scanned),
-        queue_(Order{forward}) {}
+        queue_(Order{forward, &symbols}) {}
 
-  Status Run(const std::string& root) {
-    Relax(root, v1::NODE_KIND_OBJECT, forward_ ? kDescent : kFree, forward_ ? kEarliest : kLatest,
-          0);
+  Status Run(std::string_view root) {
+    Relax(symbols_.Intern(root), v1::NODE_KIND_OBJECT, forward_ ? kDescent : kFree,
+          forward_ ? kEarliest : kLatest, 0);
     while (!queue_.empty() && truncated_reason_.empty()) {
-      QueueItem item = queue_.top();
+      const QueueItem item = queue_.top();
       queue_.pop();
-      NodeState& state = states_.at(item.id);
+      // Not kept across the expansion below: Relax may grow states_.
+      NodeState& state = states_[item.node];
       Label& label = state.labels[item.mode];
       if (label.settled || label.time != item.time || label.depth != item.depth) continue;
       label.settled = true;
@@ -82,12 +172,7 @@ class Walk {
           break;
         }
         state.in_answer = true;
-        v1::TraceNode& node = answer_.emplace_back();
-        node.set_id(item.id);
-        node.set_kind(state.kind);
-        node.set_time_unix_micros(item.time);
-        node.set_depth(item.depth);
-        node.set_direction(item.depth == 0 ? "root" : forward_ ? "forward" : "backward");
+        answer_.push_back(AnswerNode{item.node, state.kind, item.time, item.depth});
       }
       if (state.kind != v1::NODE_KIND_OBJECT) continue;  // parties and places are leaves
       TL_RETURN_IF_ERROR(forward_ ? ExpandForward(item) : ExpandBackward(item));
@@ -96,31 +181,40 @@ class Walk {
   }
 
   bool forward() const { return forward_; }
-  const std::vector<v1::TraceNode>& answer() const { return answer_; }
+  const std::vector<AnswerNode>& answer() const { return answer_; }
   const std::string& truncated_reason() const { return truncated_reason_; }
-  bool InAnswer(const std::string& id) const {
-    auto it = states_.find(id);
-    return it != states_.end() && it->second.in_answer;
-  }
-  // Edges followed, each with the node it led to.
-  const std::vector<std::pair<v1::GenealogyEdge, bool>>& followed() const { return followed_; }
+  bool InAnswer(Symbol node) const { return node < states_.size() && states_[node].in_answer; }
+  // Edges followed, in the order followed.
+  const std::vector<FollowedEdge>& followed() const { return followed_; }
 
  private:
   struct Order {
     bool forward;
-    // True if `a` comes after `b` (std::priority_queue pops the greatest).
+    const Symbols* symbols;
+    // True if `a` comes after `b` (std::priority_queue pops the greatest): by time, then depth,
+    // node id and mode.
     bool operator()(const QueueItem& a, const QueueItem& b) const {
       if (a.time != b.time) return forward ? a.time > b.time : a.time < b.time;
-      return std::tie(a.depth, a.id, a.mode) > std::tie(b.depth, b.id, b.mode);
+      if (a.depth != b.depth) return a.depth > b.depth;
+      if (a.node != b.node) return (*symbols)[a.node] > (*symbols)[b.node];
+      return a.mode > b.mode;
     }
   };
 
   bool Better(int64_t a, int64_t b) const { return forward_ ? a < b : a > b; }
 
-  void Relax(const std::string& id, v1::NodeKind kind, Mode mode, int64_t time, uint32_t depth) {
-    auto [it, inserted] = states_.try_emplace(id);
-    if (inserted) it->second.kind = kind;
-    Label& label = it->second.labels[mode];
+  NodeState& State(Symbol node) {
+    if (node >= states_.size()) states_.resize(symbols_.size());
+    return states_[node];
+  }
+
+  void Relax(Symbol node, v1::NodeKind kind, Mode mode, int64_t time, uint32_t depth) {
+    NodeState& state = State(node);
+    if (!state.known) {
+      state.known = true;
+      state.kind = kind;
+    }
+    Label& label = state.labels[mode];
     if (label.settled) return;
     if (label.set && !Better(time, label.time) && !(time == label.time && depth < label.depth)) {
       return;
@@ -128,20 +222,22 @@ class Walk {
     label.time = time;
     label.depth = depth;
     label.set = true;
-    queue_.push(QueueItem{time, depth, id, mode});
+    queue_.push(QueueItem{time, depth, node, mode});
   }
 
-  // Follows `edge` from the node being expanded to `target` (a field of `edge`), reached at
-  // `time`. Takes the edge's contents (`edge` is left to be parsed into again).
-  void Follow(v1::GenealogyEdge& edge, const std::string& target, v1::NodeKind kind, Mode mode,
-              int64_t time, uint32_t depth, bool target_is_to) {
+  // Follows `edge` from the node being expanded to its `to` or `from` end, of `kind`, reached
+  // at `time`, and keeps what the answer needs of it.
+  void Follow(const v1::GenealogyEdge& edge, Toward toward, v1::NodeKind kind, Mode mode,
+              int64_t time, uint32_t depth) {
+    const FollowedEdge& followed = followed_.emplace_back(FollowedEdge{
+        edge.time_unix_micros(), edge.sequence(), edge.quantity(), symbols_.Intern(edge.kind()),
+        symbols_.Intern(edge.from()), symbols_.Intern(edge.to()), symbols_.Intern(edge.uom()),
+        symbols_.Intern(edge.party()), symbols_.Intern(edge.location()), toward});
     if (depth > limits_.max_depth) {
-      if (!InAnswer(target)) truncated_reason_ = "max_depth";
+      if (!InAnswer(followed.target())) truncated_reason_ = "max_depth";
     } else {
-      Relax(target, kind, mode, time, depth);
+      Relax(followed.target(), kind, mode, time, depth);
     }
-    followed_.emplace_back(v1::GenealogyEdge(), target_is_to);
-    followed_.back().first.Swap(&edge);
   }
 
   bool CountEdge() {
@@ -152,42 +248,45 @@ class Walk {
     return true;
   }
 
+  Status ParseEdge(std::string_view value, Symbol node) {
+    if (edge_.ParseFromArray(value.data(), static_cast<int>(value.size()))) return Status::Ok();
+    return Status::DataLoss("genealogy edge of " + std::string(symbols_[node]) +
+                            " does not decode");
+  }
+
   Status ExpandForward(const QueueItem& from) {
     const int64_t reached = from.time;
     const uint32_t depth = from.depth + 1;
     Status parsed;
-    v1::GenealogyEdge edge;
-    const std::string prefix = OutEdgePrefix(from.id);
+    const std::string prefix = OutEdgePrefix(symbols_[from.node]);
     TL_RETURN_IF_ERROR(
         genealogy_.Scan(prefix, [&](std::string_view key, std::string_view value) {
           if (!CountEdge()) return false;
-          // The key says the edge's time and kind (time, sequence, kind, 0x00, to): most edges
-          // that are not followed need no decoding.
-          if (key.size() > prefix.size() + 16) {
-            const int64_t key_time = DecodeTime(key.substr(prefix.size(), 8));
-            std::string_view key_kind = key.substr(prefix.size() + 16);
-            key_kind = key_kind.substr(0, key_kind.find('\0'));
-            const bool containment = key_kind == kEdgeContains || key_kind == kEdgeContainedBy;
-            if (key_kind == kEdgeContainedBy && from.mode != kDescent) return true;
-            if (!containment && key_time < reached) return true;  // before it got here
+          // The key says the edge's time and kind: most edges that are not followed need no
+          // decoding.
+          if (const std::optional<KeyFacts> facts = FactsOfEdgeKey(key, prefix.size())) {
+            const bool containment = facts->kind == kEdgeContains ||
+                                     facts->kind == kEdgeContainedBy;
+            if (facts->kind == kEdgeContainedBy && from.mode != kDescent) return true;
+            if (!containment && facts->time < reached) return true;  // before it got here
           }
-          if (!edge.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-            parsed = Status::DataLoss("genealogy edge of " + from.id + " does not decode");
-            return false;
-          }
-          const std::string_view kind = edge.kind();
-          const int64_t time = edge.time_unix_micros();
+          parsed = ParseEdge(value, from.node);
+          if (!parsed.ok()) return false;
+          const std::string_view kind = edge_.kind();
+          const int64_t time = edge_.time_unix_micros();
           if (kind == kEdgeTransform) {
-            if (time >= reached) Follow(edge, edge.to(), v1::NODE_KIND_OBJECT, kFree, time, depth, true);
+            if (time >= reached) {
+              Follow(edge_, Toward::kTo, v1::NODE_KIND_OBJECT, kFree, time, depth);
+            }
           } else if (kind == kEdgeContains || kind == kEdgeContainedBy) {
             const bool down = kind == kEdgeContainedBy;
             if (down && from.mode != kDescent) return true;
             // Inside during [packed, removed): still inside when the child was reached?
-            if (edge.removed() && edge.removed_time_unix_micros() < reached) return true;
-            Follow(edge, edge.to(), v1::NODE_KIND_OBJECT, down ? kDescent : kFree,
-                   std::max(time, reached), depth, true);
+            if (edge_.removed() && edge_.removed_time_unix_micros() < reached) return true;
+            Follow(edge_, Toward::kTo, v1::NODE_KIND_OBJECT, down ? kDescent : kFree,
+                   std::max(time, reached), depth);
           } else if (IsCustody(kind)) {
-            if (time >= reached) Follow(edge, edge.to(), edge.to_kind(), kFree, time, depth, true);
+            if (time >= reached) Follow(edge_, Toward::kTo, edge_.to_kind(), kFree, time, depth);
           }
           return truncated_reason_.empty();
         }));
@@ -198,75 +297,78 @@ class Walk {
     const int64_t asked = at.time;
     const uint32_t depth = at.depth + 1;
     Status parsed;
-    v1::GenealogyEdge edge;
     // Into the node: the inputs it was made from, and the contents of it as a container. The
     // in-edge rows are keys only, keyed by time after the prefix: take the keys up to the first
     // one later than `asked`, then read the out-edge row of the kinds followed, through the same
     // iterator (so every row as of one moment).
-    const std::string in_prefix = InEdgePrefix(at.id);
+    const std::string in_prefix = InEdgePrefix(symbols_[at.node]);
     const size_t budget = limits_.max_edges_scanned - std::min(limits_.max_edges_scanned,
                                                                 *edges_scanned_);
-    std::vector<std::string> in_keys;
+    // The out-edge row each in-edge row names; empty if its key is malformed.
+    std::vector<std::string> targets;
     TL_RETURN_IF_ERROR(genealogy_.Scan(in_prefix, [&](std::string_view key, std::string_view) {
       if (key.size() < in_prefix.size() + 8) {
-        parsed = Status::DataLoss("genealogy key of " + at.id + " is too short");
+        parsed = Status::DataLoss("genealogy key of " + std::string(symbols_[at.node]) +
+                                  " is too short");
         return false;
       }
       if (DecodeTime(key.substr(in_prefix.size(), 8)) > asked) return false;
-      in_keys.emplace_back(key);
-      return in_keys.size() <= budget;  // one more than the budget: CountEdge says truncated
+      targets.push_back(InEdgeTarget(key, in_prefix.size()).value_or(std::string()));
+      return targets.size() <= budget;  // one more than the budget: CountEdge says truncated
     }));
     TL_RETURN_IF_ERROR(parsed);
-    for (const std::string& key : in_keys) {
+    for (const std::string& target : targets) {
       if (!CountEdge()) break;
-      const std::optional<std::string> target = InEdgeTarget(key, in_prefix.size());
-      if (!target.has_value()) {
-        return Status::DataLoss("genealogy in-edge key of " + at.id + " is malformed");
+      if (target.empty()) {
+        return Status::DataLoss("genealogy in-edge key of " + std::string(symbols_[at.node]) +
+                                " is malformed");
       }
       // The target key: "o" from 0x00 | time | sequence | kind 0x00 | to 0x00.
-      std::string_view kind = std::string_view(*target).substr(target->find('\0') + 17);
+      std::string_view kind = std::string_view(target).substr(target.find('\0') + 17);
       kind = kind.substr(0, kind.find('\0'));
       if (kind != kEdgeTransform && kind != kEdgeContains) continue;
       bool found = false;
       TL_RETURN_IF_ERROR(
-          genealogy_.Scan(*target, [&](std::string_view row_key, std::string_view value) {
-            found = row_key.size() == target->size();
-            if (found && !edge.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-              parsed = Status::DataLoss("genealogy edge of " + at.id + " does not decode");
-            }
+          genealogy_.Scan(target, [&](std::string_view row_key, std::string_view value) {
+            found = row_key.size() == target.size();
+            if (found) parsed = ParseEdge(value, at.node);
             return false;
           }));
       TL_RETURN_IF_ERROR(parsed);
       if (!found) {
-        return Status::DataLoss("genealogy in-edge of " + at.id + " without its out-edge row");
+        return Status::DataLoss("genealogy in-edge of " + std::string(symbols_[at.node]) +
+                                " without its out-edge row");
       }
-      if (edge.kind() == kEdgeTransform) {
-        Follow(edge, edge.from(), v1::NODE_KIND_OBJECT, kFree, edge.time_unix_micros(), depth,
-               false);
+      if (edge_.kind() == kEdgeTransform) {
+        Follow(edge_, Toward::kFrom, v1::NODE_KIND_OBJECT, kFree, edge_.time_unix_micros(), depth);
       } else {
-        const int64_t until = edge.removed() ? std::min(asked, edge.removed_time_unix_micros())
-                                             : asked;
-        Follow(edge, edge.from(), v1::NODE_KIND_OBJECT, kFree, until, depth, false);
+        const int64_t until = edge_.removed() ? std::min(asked, edge_.removed_time_unix_micros())
+                                              : asked;
+        Follow(edge_, Toward::kFrom, v1::NODE_KIND_OBJECT, kFree, until, depth);
       }
       if (!truncated_reason_.empty()) break;
     }
     if (!truncated_reason_.empty()) return Status::Ok();
     // Out of the node up to then: the parties that had it.
-    const std::string out_prefix = OutEdgePrefix(at.id);
+    const std::string out_prefix = OutEdgePrefix(symbols_[at.node]);
     TL_RETURN_IF_ERROR(genealogy_.Scan(out_prefix, [&](std::string_view key,
                                                        std::string_view value) {
       if (key.size() < out_prefix.size() + 8) {
-        parsed = Status::DataLoss("genealogy key of " + at.id + " is too short");
+        parsed = Status::DataLoss("genealogy key of " + std::string(symbols_[at.node]) +
+                                  " is too short");
         return false;
       }
       if (DecodeTime(key.substr(out_prefix.size(), 8)) > asked) return false;
       if (!CountEdge()) return false;
-      if (!edge.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-        parsed = Status::DataLoss("genealogy edge of " + at.id + " does not decode");
-        return false;
+      // Only custody edges are followed, and the key says the kind: the others (a long-lived
+      // lot's transforms into every product) need no decoding.
+      if (const std::optional<KeyFacts> facts = FactsOfEdgeKey(key, out_prefix.size())) {
+        if (!IsCustody(facts->kind)) return true;
       }
-      if (IsCustody(edge.kind())) {
-        Follow(edge, edge.to(), edge.to_kind(), kFree, edge.time_unix_micros(), depth, true);
+      parsed = ParseEdge(value, at.node);
+      if (!parsed.ok()) return false;
+      if (IsCustody(edge_.kind())) {
+        Follow(edge_, Toward::kTo, edge_.to_kind(), kFree, edge_.time_unix_micros(), depth);
       }
       return truncated_reason_.empty();
     }));
@@ -274,28 +376,48 @@ class Walk {
   }
 
   ViewScanner& genealogy_;
+  Symbols& symbols_;
   const bool forward_;
   const TraceLimits& limits_;
   const size_t max_nodes_;
   size_t* edges_scanned_;
   std::priority_queue<QueueItem, std::vector<QueueItem>, Order> queue_;
-  std::unordered_map<std::string, NodeState> states_;
-  std::vector<v1::TraceNode> answer_;
-  std::vector<std::pair<v1::GenealogyEdge, bool>> followed_;  // bool: the target is edge.to
+  std::vector<NodeState> states_;  // by Symbol; grown as nodes are met
+  std::vector<AnswerNode> answer_;
+  std::vector<FollowedEdge> followed_;
+  v1::GenealogyEdge edge_;  // the row being read, parsed into again and again
   std::string truncated_reason_;
 };
 
-v1::TraceEdge AnswerEdge(const v1::GenealogyEdge& edge) {
-  v1::TraceEdge out;
-  out.set_from(edge.from());
-  out.set_to(edge.to());
-  out.set_kind(edge.kind());
-  out.set_sequence(edge.sequence());
-  out.set_time_unix_micros(edge.time_unix_micros());
-  out.set_quantity(edge.quantity());
-  out.set_uom(edge.uom());
-  out.set_party(edge.party());
-  return out;
+// (party, object) pairs ordered by their texts, as the answer lists holders.
+struct ByTexts {
+  const Symbols* symbols;
+  bool operator()(const std::pair<Symbol, Symbol>& a, const std::pair<Symbol, Symbol>& b) const {
+    if (a.first != b.first) return (*symbols)[a.first] < (*symbols)[b.first];
+    return a.second != b.second && (*symbols)[a.second] < (*symbols)[b.second];
+  }
+};
+
+struct Held {
+  double quantity = 0;
+  Symbol uom = 0;
+  Symbol location = 0;
+};
+using HeldBy = std::map<std::pair<Symbol, Symbol>, Held, ByTexts>;  // by (party, object)
+
+enum class Holds : uint8_t { kNow, kSoldToConsumers };
+
+void AddHolders(const Symbols& symbols, const HeldBy& held, Holds holds,
+                v1::TraceResult& result) {
+  for (const auto& [key, entry] : held) {
+    v1::TraceHolder* holder = result.add_holders();
+    holder->set_party(std::string(symbols[key.first]));
+    holder->set_object_id(std::string(symbols[key.second]));
+    holder->set_quantity(entry.quantity);
+    holder->set_uom(std::string(symbols[entry.uom]));
+    holder->set_location(std::string(symbols[entry.location]));
+    holder->set_sold_to_consumers(holds == Holds::kSoldToConsumers);
+  }
 }
 
 }  // namespace
@@ -322,11 +444,11 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, const ViewReader& hol
                               const TraceLimits& limits) {
   if (root_id.empty()) return Status::InvalidArgument("trace root id is empty");
   if (limits.max_nodes == 0) return Status::InvalidArgument("trace max_nodes is 0");
-  const std::string root(root_id);
   v1::TraceResult result;
-  result.set_root_id(root);
+  result.set_root_id(std::string(root_id));
   size_t edges_scanned = 0;
 
+  Symbols symbols;
   ViewScanner genealogy_scanner(genealogy);
   std::vector<std::unique_ptr<Walk>> walks;
   size_t nodes_left = limits.max_nodes;
@@ -335,9 +457,9 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, const ViewReader& hol
     if (!forward && direction == TraceDirection::kForward) continue;
     // kBoth: the root is shared, so the forward walk may list what the backward one left + 1.
     const size_t max_nodes = walks.empty() ? nodes_left : nodes_left + 1;
-    auto walk =
-        std::make_unique<Walk>(genealogy_scanner, forward, limits, max_nodes, &edges_scanned);
-    TL_RETURN_IF_ERROR(walk->Run(root));
+    auto walk = std::make_unique<Walk>(genealogy_scanner, symbols, forward, limits, max_nodes,
+                                       &edges_scanned);
+    TL_RETURN_IF_ERROR(walk->Run(root_id));
     nodes_left = max_nodes - walk->answer().size();
     if (!walk->truncated_reason().empty() && !result.truncated()) {
       result.set_truncated(true);
@@ -347,71 +469,99 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, const ViewReader& hol
   }
 
   // Nodes: the root once, then each walk's in the order reached.
+  size_t nodes = 0;
+  for (const auto& walk : walks) nodes += walk->answer().size();
+  result.mutable_nodes()->Reserve(static_cast<int>(nodes));
   for (const auto& walk : walks) {
-    for (const v1::TraceNode& node : walk->answer()) {
-      if (node.depth() == 0 && result.nodes_size() > 0) continue;
-      *result.add_nodes() = node;
+    for (const AnswerNode& reached : walk->answer()) {
+      if (reached.depth == 0 && result.nodes_size() > 0) continue;
+      v1::TraceNode* node = result.add_nodes();
+      node->set_id(std::string(symbols[reached.node]));
+      node->set_kind(reached.kind);
+      node->set_time_unix_micros(reached.time);
+      node->set_depth(reached.depth);
+      node->set_direction(reached.depth == 0 ? "root" : walk->forward() ? "forward" : "backward");
     }
   }
-  // Edges between nodes of the answer, once each.
-  std::map<std::tuple<int64_t, uint64_t, std::string, std::string, std::string>, v1::TraceEdge>
-      edges;
-  std::map<std::pair<std::string, std::string>, v1::TraceHolder> sold;
-  // Why a set of its own: in kBoth the backward walk may already have listed a sale that the
-  // forward walk also follows; the sale still counts for the forward holders, once.
-  std::set<std::tuple<int64_t, uint64_t, std::string, std::string, std::string>> sales_counted;
+
+  // Edges between nodes of the answer, once each, by (time, sequence, kind, from, to). Edges
+  // with the same key are the same row, read through one scanner: which copy stays is moot.
+  std::vector<const FollowedEdge*> edges;
   for (const auto& walk : walks) {
-    const bool forward = walk->forward();
-    for (const auto& [edge, target_is_to] : walk->followed()) {
-      if (!walk->InAnswer(target_is_to ? edge.to() : edge.from())) continue;
-      const auto key = std::make_tuple(edge.time_unix_micros(), edge.sequence(), edge.kind(),
-                                       edge.from(), edge.to());
-      edges.try_emplace(key, AnswerEdge(edge));
-      if (!forward || edge.kind() != kEdgeSold || !sales_counted.insert(key).second) continue;
-      v1::TraceHolder& holder = sold[{edge.party(), edge.from()}];
-      holder.set_party(edge.party());
-      holder.set_object_id(edge.from());
-      holder.set_quantity(holder.quantity() + edge.quantity());
-      holder.set_uom(edge.uom());
-      holder.set_location(edge.location());
-      holder.set_sold_to_consumers(true);
+    for (const FollowedEdge& edge : walk->followed()) {
+      if (walk->InAnswer(edge.target())) edges.push_back(&edge);
     }
   }
-  for (auto& [key, edge] : edges) *result.add_edges() = std::move(edge);
+  const auto key = [](const FollowedEdge* e) {
+    return std::make_tuple(e->time, e->sequence, e->kind, e->from, e->to);
+  };
+  std::sort(edges.begin(), edges.end(), [&](const FollowedEdge* a, const FollowedEdge* b) {
+    if (a->time != b->time) return a->time < b->time;
+    if (a->sequence != b->sequence) return a->sequence < b->sequence;
+    for (const auto& [x, y] : {std::pair{a->kind, b->kind}, std::pair{a->from, b->from},
+                               std::pair{a->to, b->to}}) {
+      if (x != y) return symbols[x] < symbols[y];
+    }
+    return false;
+  });
+  edges.erase(std::unique(edges.begin(), edges.end(),
+                          [&](const FollowedEdge* a, const FollowedEdge* b) {
+                            return key(a) == key(b);
+                          }),
+              edges.end());
+  result.mutable_edges()->Reserve(static_cast<int>(edges.size()));
+  for (const FollowedEdge* edge : edges) {
+    v1::TraceEdge* out = result.add_edges();
+    out->set_from(std::string(symbols[edge->from]));
+    out->set_to(std::string(symbols[edge->to]));
+    out->set_kind(std::string(symbols[edge->kind]));
+    out->set_sequence(edge->sequence);
+    out->set_time_unix_micros(edge->time);
+    out->set_quantity(edge->quantity);
+    out->set_uom(std::string(symbols[edge->uom]));
+    out->set_party(std::string(symbols[edge->party]));
+  }
+  if (direction == TraceDirection::kBackward) return result;
 
   // Holders: who holds the forward set now, then who sold it.
-  if (direction != TraceDirection::kBackward) {
-    std::map<std::pair<std::string, std::string>, v1::TraceHolder> holding;
-    ViewScanner holdings_scanner(holdings);
-    v1::Holding parsed_row;
-    for (const v1::TraceNode& node : walks.back()->answer()) {
-      if (node.kind() != v1::NODE_KIND_OBJECT) continue;
-      // HoldingsOf(holdings, node.id()), through one iterator for every node.
-      Status decoded;
-      size_t count = 0;
-      std::vector<v1::Holding> rows;
-      TL_RETURN_IF_ERROR(holdings_scanner.Scan(
-          HoldingsByObjectPrefix(node.id()), [&](std::string_view, std::string_view value) {
-            if (!parsed_row.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-              decoded = Status::DataLoss("holdings row does not decode as traceledger.v1.Holding");
-              return false;
-            }
-            if (parsed_row.quantity() >= kZeroQuantity) rows.push_back(parsed_row);
-            return ++count < kMaxHoldingsPerQuery;
-          }));
-      TL_RETURN_IF_ERROR(decoded);
-      for (const v1::Holding& row : rows) {
-        v1::TraceHolder& holder = holding[{row.party(), row.object_id()}];
-        holder.set_party(row.party());
-        holder.set_object_id(row.object_id());
-        holder.set_quantity(row.quantity());
-        holder.set_uom(row.uom());
-        holder.set_location(row.location());
-      }
-    }
-    for (auto& [key, holder] : holding) *result.add_holders() = std::move(holder);
-    for (auto& [key, holder] : sold) *result.add_holders() = std::move(holder);
+  const Walk& forward = *walks.back();
+  HeldBy holding(ByTexts{&symbols});
+  ViewScanner holdings_scanner(holdings);
+  v1::Holding row;
+  for (const AnswerNode& node : forward.answer()) {
+    if (node.kind != v1::NODE_KIND_OBJECT) continue;
+    // HoldingsOf(holdings, node id), through one iterator for every node.
+    Status decoded;
+    size_t count = 0;
+    TL_RETURN_IF_ERROR(holdings_scanner.Scan(
+        HoldingsByObjectPrefix(symbols[node.node]), [&](std::string_view, std::string_view value) {
+          if (!row.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+            decoded = Status::DataLoss("holdings row does not decode as traceledger.v1.Holding");
+            return false;
+          }
+          if (row.quantity() >= kZeroQuantity) {
+            holding[{symbols.Intern(row.party()), symbols.Intern(row.object_id())}] =
+                Held{row.quantity(), symbols.Intern(row.uom()), symbols.Intern(row.location())};
+          }
+          return ++count < kMaxHoldingsPerQuery;
+        }));
+    TL_RETURN_IF_ERROR(decoded);
   }
+  // Sellers: each sale the forward walk followed counts once (a node reached in both modes
+  // follows its sales twice), added up in the order followed.
+  HeldBy sold(ByTexts{&symbols});
+  std::set<std::tuple<int64_t, uint64_t, Symbol, Symbol, Symbol>> sales_counted;
+  const Symbol sold_kind = symbols.Intern(kEdgeSold);
+  for (const FollowedEdge& edge : forward.followed()) {
+    if (edge.kind != sold_kind || !forward.InAnswer(edge.target())) continue;
+    if (!sales_counted.insert(key(&edge)).second) continue;
+    Held& seller = sold[{edge.party, edge.from}];
+    seller.quantity += edge.quantity;
+    seller.uom = edge.uom;
+    seller.location = edge.location;
+  }
+  AddHolders(symbols, holding, Holds::kNow, result);
+  AddHolders(symbols, sold, Holds::kSoldToConsumers, result);
   return result;
 }
 

@@ -831,11 +831,13 @@ TEST_F(GeneratedChainTest, TracesOfAHundredThousandEventsEqualTheReference) {
               latencies_ms[latencies_ms.size() * 99 / 100], latencies_ms.back());
 
   // TL_TRACE_ROUNDS=n: the tanks' traces (the largest answers) n more times, for a profiler and
-  // for steadier figures on a shared machine (their answers were checked above).
+  // for steadier figures on a shared machine (their answers were checked above). A trace's best
+  // CPU time of the rounds is what load does not inflate: compare those.
   if (std::getenv("TL_TRACE_ROUNDS") == nullptr) return;
   const size_t rounds = std::stoul(std::getenv("TL_TRACE_ROUNDS"));
   std::vector<double> tank_ms;
   std::vector<double> tank_cpu_ms;
+  std::map<std::pair<std::string, TraceDirection>, double> best_cpu_ms;
   for (size_t round = 0; round < rounds; ++round) {
     for (const std::string& tank : generator.tanks()) {
       for (TraceDirection direction : {TraceDirection::kBackward, TraceDirection::kForward}) {
@@ -846,16 +848,26 @@ TEST_F(GeneratedChainTest, TracesOfAHundredThousandEventsEqualTheReference) {
         tank_ms.push_back(Seconds(start) * 1000);
         tank_cpu_ms.push_back((ThreadCpuSeconds() - cpu_start) * 1000);
         ASSERT_TRUE(result.ok()) << result.status().ToString();
+        auto [best, first] = best_cpu_ms.try_emplace({tank, direction}, tank_cpu_ms.back());
+        if (!first) best->second = std::min(best->second, tank_cpu_ms.back());
       }
     }
   }
   std::sort(tank_ms.begin(), tank_ms.end());
   std::sort(tank_cpu_ms.begin(), tank_cpu_ms.end());
+  double best_sum = 0;
+  double best_max = 0;
+  for (const auto& [trace, ms] : best_cpu_ms) {
+    best_sum += ms;
+    best_max = std::max(best_max, ms);
+  }
   std::printf("tank traces: %zu; CPU p50 %.2f ms, p99 %.2f ms, max %.2f ms; latency p50 %.2f ms, "
-              "p99 %.2f ms, max %.2f ms\n",
+              "p99 %.2f ms, max %.2f ms; best CPU of %zu rounds: slowest trace %.2f ms, all %zu "
+              "%.2f ms\n",
               tank_ms.size(), tank_cpu_ms[tank_cpu_ms.size() / 2],
               tank_cpu_ms[tank_cpu_ms.size() * 99 / 100], tank_cpu_ms.back(),
-              tank_ms[tank_ms.size() / 2], tank_ms[tank_ms.size() * 99 / 100], tank_ms.back());
+              tank_ms[tank_ms.size() / 2], tank_ms[tank_ms.size() * 99 / 100], tank_ms.back(),
+              rounds, best_max, best_cpu_ms.size(), best_sum);
 }
 
 TEST_F(GeneratedChainTest, SmallIncrementalBatchesAndARebuildGiveIdenticalRows) {

@@ -63,6 +63,13 @@ class Symbols {
     index_.emplace(texts_.back(), id);
     return id;
   }
+  // Intern, trying first `*recent`, the id this caller interned last (the edges read in a row
+  // mostly share their source or target, unit, party and place): a compare instead of a hash.
+  Id Intern(std::string_view text, Id* recent) {
+    if (*recent < texts_.size() && texts_[*recent] == text) return *recent;
+    *recent = Intern(text);
+    return *recent;
+  }
   std::string_view operator[](Id id) const { return texts_[id]; }
   size_t size() const { return texts_.size(); }
 
@@ -90,6 +97,7 @@ class Symbols {
 };
 
 using Symbol = Symbols::Id;
+constexpr Symbol kNoSymbol = std::numeric_limits<Symbol>::max();
 
 struct Label {
   int64_t time = 0;
@@ -230,9 +238,11 @@ class Walk {
   void Follow(const v1::GenealogyEdge& edge, Toward toward, v1::NodeKind kind, Mode mode,
               int64_t time, uint32_t depth) {
     const FollowedEdge& followed = followed_.emplace_back(FollowedEdge{
-        edge.time_unix_micros(), edge.sequence(), edge.quantity(), symbols_.Intern(edge.kind()),
-        symbols_.Intern(edge.from()), symbols_.Intern(edge.to()), symbols_.Intern(edge.uom()),
-        symbols_.Intern(edge.party()), symbols_.Intern(edge.location()), toward});
+        edge.time_unix_micros(), edge.sequence(), edge.quantity(),
+        symbols_.Intern(edge.kind(), &recent_.kind), symbols_.Intern(edge.from(), &recent_.from),
+        symbols_.Intern(edge.to(), &recent_.to), symbols_.Intern(edge.uom(), &recent_.uom),
+        symbols_.Intern(edge.party(), &recent_.party),
+        symbols_.Intern(edge.location(), &recent_.location), toward});
     if (depth > limits_.max_depth) {
       if (!InAnswer(followed.target())) truncated_reason_ = "max_depth";
     } else {
@@ -386,6 +396,14 @@ class Walk {
   std::vector<AnswerNode> answer_;
   std::vector<FollowedEdge> followed_;
   v1::GenealogyEdge edge_;  // the row being read, parsed into again and again
+  struct {
+    Symbol kind = kNoSymbol;
+    Symbol from = kNoSymbol;
+    Symbol to = kNoSymbol;
+    Symbol uom = kNoSymbol;
+    Symbol party = kNoSymbol;
+    Symbol location = kNoSymbol;
+  } recent_;  // what Follow interned last, field by field
   std::string truncated_reason_;
 };
 
@@ -527,21 +545,33 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, const ViewReader& hol
   const Walk& forward = *walks.back();
   HeldBy holding(ByTexts{&symbols});
   ViewScanner holdings_scanner(holdings);
-  v1::Holding row;
+  // The objects in key order: a seek to a key a little after the iterator's, in the same
+  // block, skips the table's index (RocksDB's reseek), and holders are keyed, so the order
+  // they are read in does not show.
+  std::vector<Symbol> objects;
   for (const AnswerNode& node : forward.answer()) {
-    if (node.kind != v1::NODE_KIND_OBJECT) continue;
-    // HoldingsOf(holdings, node id), through one iterator for every node.
+    if (node.kind == v1::NODE_KIND_OBJECT) objects.push_back(node.node);
+  }
+  std::sort(objects.begin(), objects.end(),
+            [&](Symbol a, Symbol b) { return symbols[a] < symbols[b]; });
+  v1::Holding row;
+  Symbol uom = kNoSymbol;
+  Symbol location = kNoSymbol;
+  for (Symbol object : objects) {
+    // HoldingsOf(holdings, object), through one iterator for every object.
     Status decoded;
     size_t count = 0;
     TL_RETURN_IF_ERROR(holdings_scanner.Scan(
-        HoldingsByObjectPrefix(symbols[node.node]), [&](std::string_view, std::string_view value) {
+        HoldingsByObjectPrefix(symbols[object]), [&](std::string_view, std::string_view value) {
           if (!row.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
             decoded = Status::DataLoss("holdings row does not decode as traceledger.v1.Holding");
             return false;
           }
+          // A row of `object` names it (hence the hint); its party, unit and place repeat.
           if (row.quantity() >= kZeroQuantity) {
-            holding[{symbols.Intern(row.party()), symbols.Intern(row.object_id())}] =
-                Held{row.quantity(), symbols.Intern(row.uom()), symbols.Intern(row.location())};
+            holding[{symbols.Intern(row.party()), symbols.Intern(row.object_id(), &object)}] =
+                Held{row.quantity(), symbols.Intern(row.uom(), &uom),
+                     symbols.Intern(row.location(), &location)};
           }
           return ++count < kMaxHoldingsPerQuery;
         }));

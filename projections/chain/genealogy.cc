@@ -41,11 +41,12 @@ class EventEdges {
     if (edges_.size() >= kMaxEdgesPerEvent) return;
     edges_.emplace(std::move(key), std::move(edge));
   }
-  // The out-edge row with the edge, and the in-edge row, key only (its key names the out-edge
-  // row: InEdgeTarget).
+  // The out-edge row with the edge and, for the kinds a walk follows backward (HasInEdgeRow),
+  // the in-edge row, key only (its key names the out-edge row: InEdgeTarget).
   void Write(ViewRows& rows) const {
     for (const auto& [key, edge] : edges_) {
       rows.Put(key, DeterministicBytes(edge));
+      if (!HasInEdgeRow(edge.kind())) continue;
       rows.Put(InEdgeKey(edge.to(), edge.time_unix_micros(), edge.sequence(), edge.kind(),
                          edge.from()),
                "");
@@ -101,8 +102,8 @@ Status ParseRow(std::string_view bytes, google::protobuf::Message* message) {
 class GenealogyProjection final : public Projection {
  public:
   std::string_view name() const override { return kGenealogyView; }
-  // 2: in-edge rows are key only.
-  uint32_t version() const override { return 2; }
+  // 2: in-edge rows are key only. 3: in-edge rows of transform and contains edges only.
+  uint32_t version() const override { return 3; }
 
   Status Apply(const AppliedEntry& entry, ViewRows& rows) override {
     if (entry.facts == nullptr) return Status::Ok();  // undecodable: nothing to link
@@ -316,6 +317,10 @@ Result<std::vector<v1::GenealogyEdge>> InEdgeRows(const ViewReader& genealogy,
 }
 
 }  // namespace
+
+bool HasInEdgeRow(std::string_view kind) {
+  return kind == kEdgeTransform || kind == kEdgeContains;
+}
 
 std::string ConsumerNode(std::string_view seller) {
   std::string node = "consumer@";

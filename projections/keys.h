@@ -36,6 +36,16 @@ class Key {
   std::string key_;
 };
 
+// The length of `key`'s first component prefix: the bytes up to and including the first 0x00
+// after its first byte (the tag and the first string component, Key(tag).Str(id)); 0 if it
+// has none (the cursor, which starts with 0x00, or a key without a 0x00). The views'
+// RocksDB prefix extractor and the runner's pending rows group keys by it.
+inline size_t FirstComponentPrefixLength(std::string_view key) {
+  if (key.size() < 2 || key[0] == '\0') return 0;
+  const size_t end = key.find('\0', 1);
+  return end == std::string_view::npos ? 0 : end + 1;
+}
+
 inline int64_t DecodeTime(std::string_view eight_bytes) {
   return static_cast<int64_t>(DecodeFixed64BigEndian(eight_bytes) ^ (uint64_t{1} << 63));
 }

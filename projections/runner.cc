@@ -1,7 +1,6 @@
 #include "projections/runner.h"
 
 #include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <map>
@@ -161,6 +160,10 @@ struct ProjectionRunner::DecodedEntry {
 };
 
 Status ProjectionRunner::ApplyBatch(EntrySource& source, uint64_t from, uint64_t to) {
+  size_t threads = options_.apply_threads;
+  if (threads == 0) threads = std::max<size_t>(1, std::thread::hardware_concurrency());
+  threads = std::min(threads, kMaxApplyThreads);
+
   // Decode once; the groups read the entries side by side (const access only).
   std::vector<DecodedEntry> entries;
   entries.reserve(to - from);
@@ -172,15 +175,29 @@ Status ProjectionRunner::ApplyBatch(EntrySource& source, uint64_t from, uint64_t
       failure = Status::DataLoss("entry " + std::to_string(sequence) + " does not decode");
       return false;
     }
-    auto event = options_.decoder(decoded.entry.event_encoding(), decoded.entry.event());
-    if (event.ok()) {
-      decoded.event.emplace(std::move(*event));
-      decoded.facts = FactsOf(*decoded.event);
-    }
     return true;
   }));
   TL_RETURN_IF_ERROR(failure);
   TL_ASSERT(entries.size() == to - from);
+  // The events and their facts, decoded by every thread (a slice each): decoding is a fifth of
+  // the work, and one thread doing it alone would leave the others idle.
+  auto decode = [&](size_t slice, size_t slices) {
+    for (size_t k = slice; k < entries.size(); k += slices) {
+      DecodedEntry& decoded = entries[k];
+      auto event = options_.decoder(decoded.entry.event_encoding(), decoded.entry.event());
+      if (event.ok()) {
+        decoded.event.emplace(std::move(*event));
+        decoded.facts = FactsOf(*decoded.event);
+      }
+    }
+  };
+  {
+    const size_t decoders = std::min(threads, std::max<size_t>(1, entries.size() / 256));
+    std::vector<std::thread> workers;
+    for (size_t t = 1; t < decoders; ++t) workers.emplace_back(decode, t, decoders);
+    decode(0, decoders);
+    for (std::thread& worker : workers) worker.join();
+  }
 
   // Share the groups with work to do among the threads, the costliest first, each to the
   // least loaded thread (by their recent apply times). Which thread applies a view does not
@@ -196,9 +213,7 @@ Status ProjectionRunner::ApplyBatch(EntrySource& source, uint64_t from, uint64_t
   }
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return groups_[a].seconds > groups_[b].seconds; });
-  size_t threads = options_.apply_threads;
-  if (threads == 0) threads = std::max<size_t>(1, std::thread::hardware_concurrency());
-  threads = std::min({threads, kMaxApplyThreads, std::max<size_t>(1, order.size())});
+  threads = std::min(threads, std::max<size_t>(1, order.size()));
   std::vector<std::vector<size_t>> assigned(threads);
   std::vector<double> load(threads, 0);
   for (size_t g : order) {
@@ -224,8 +239,6 @@ Status ProjectionRunner::ApplyGroups(const std::vector<size_t>& groups,
   rocksdb::DB* db = store_->db();
   // Each view's rows of this batch, in memory until the batch is written (with the cursors).
   std::vector<PendingRows> pending(slots_.size());
-  rocksdb::WriteBatch batch;
-  std::vector<size_t> written;
   for (size_t g : groups) {
     const auto start = std::chrono::steady_clock::now();
     std::vector<ViewRows> rows;
@@ -261,35 +274,32 @@ Status ProjectionRunner::ApplyGroups(const std::vector<size_t>& groups,
         }
       }
     }
-    // The group's rows in key order (sequential memtable inserts), and its cursors.
-    for (size_t i : groups_[g].slots) {
-      if (slots_[i].next >= to) continue;
-      rocksdb::ColumnFamilyHandle* family = store_->family(slots_[i].projection->name());
-      for (const auto& [key, value] : pending[i].rows()) {
-        const rocksdb::Slice k(key.data(), key.size());
-        TL_ASSERT((value.has_value() ? batch.Put(family, k, *value) : batch.Delete(family, k))
-                      .ok());
-      }
-      pending[i].Clear();
-      v1::ProjectionCursor cursor;
-      cursor.set_version(slots_[i].projection->version());
-      cursor.set_next_sequence(to);
-      const std::string bytes = DeterministicBytes(cursor);
-      TL_ASSERT(batch.Put(family, rocksdb::Slice(kCursorKey.data(), kCursorKey.size()), bytes)
-                    .ok());
-      written.push_back(i);
-    }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     groups_[g].seconds = groups_[g].seconds == 0 ? seconds : 0.7 * groups_[g].seconds + 0.3 * seconds;
   }
+  // The groups' rows and cursors, written together: a group's views and cursors are in one
+  // write, so a view is never ahead of one it depends on.
+  std::vector<size_t> written;
+  for (size_t g : groups) {
+    for (size_t i : groups_[g].slots) {
+      if (slots_[i].next < to) written.push_back(i);
+    }
+  }
   if (written.empty()) return Status::Ok();
-  // Views are derived data: no fsync (a crash loses the last batches and their cursor
-  // together, and they are re-applied). A group's views and cursors are in one batch, so a
-  // view is never ahead of one it depends on.
-  rocksdb::WriteOptions write_options;
-  const rocksdb::Status s = db->Write(write_options, &batch);
-  if (!s.ok()) return Status::Unavailable("writing views: " + s.ToString());
+  v1::ProjectionCursor cursor;
+  cursor.set_next_sequence(to);
+  std::vector<std::string> cursors;
+  cursors.reserve(written.size());
+  std::vector<ViewWrite> writes;
+  size_t row_count = 0;
+  for (size_t i : written) {
+    cursor.set_version(slots_[i].projection->version());
+    cursors.push_back(DeterministicBytes(cursor));
+    writes.push_back({slots_[i].projection->name(), &pending[i], cursors.back()});
+    row_count += pending[i].size();
+  }
+  TL_RETURN_IF_ERROR(store_->Write(writes, row_count >= options_.table_file_min_rows));
   for (size_t i : written) slots_[i].next = std::max(slots_[i].next, to);
   return Status::Ok();
 }

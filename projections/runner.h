@@ -42,13 +42,21 @@ class EntrySource {
 std::unique_ptr<EntrySource> LedgerEntrySource(ledger::Ledger& ledger);
 
 struct RunnerOptions {
-  // Entries per write batch of the views database.
-  size_t batch_entries = 10000;
+  // At most this many entries are applied, in memory, before the views are written (fewer
+  // when the runner follows the head). A catch-up or rebuild writes ~7 rows per entry: large
+  // batches make large table files, which the views database merges far more cheaply than many
+  // small ones (docs/BENCHMARKS.md, "Projections"). Memory: the decoded entries and their
+  // rows, about 5 KB per entry at the peak.
+  size_t batch_entries = 100000;
   EventDecoder decoder = DefaultEventDecoder();
   // Threads applying a batch: views that share no dependency are applied side by side (each
-  // group writes its rows and cursors in a write batch of its own). 0: one per core, at most
-  // kMaxApplyThreads.
+  // group writes its rows and cursors in a write of its own); every thread also decodes a
+  // share of the entries. 0: one per core, at most kMaxApplyThreads.
   size_t apply_threads = 0;
+  // A write of at least this many rows (one thread's views of one batch) goes into the views
+  // database as ingested table files, skipping the memtable and its log (ViewStore::Write);
+  // smaller ones, as when following the head, as a write batch. 0: always table files.
+  size_t table_file_min_rows = 20000;
 };
 
 inline constexpr size_t kMaxApplyThreads = 8;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <filesystem>
 
 #include "ledger/data_dir.h"
@@ -44,6 +45,28 @@ class Milestones : public Projection {
     if (count.has_value() && DecodeFixed64BigEndian(*count) % 10 == 0) {
       rows.Put(Key("m").U64(entry.sequence).str(), entry.entry->submitter_id());
     }
+    return Status::Ok();
+  }
+};
+
+// Keeps each submitter's latest entry only (deleting the row of the one before), every
+// entry's number under a key with no first component, and a row per submitter read back by a
+// prefix scan: puts, deletes of rows written in earlier batches, and scans.
+class Latest : public Projection {
+ public:
+  std::string_view name() const override { return "latest"; }
+  uint32_t version() const override { return 1; }
+  Status Apply(const AppliedEntry& entry, ViewRows& rows) override {
+    const std::string& submitter = entry.entry->submitter_id();
+    std::vector<std::string> previous;
+    TL_RETURN_IF_ERROR(rows.Scan(Key("s").Str(submitter).str(),
+                                 [&](std::string_view key, std::string_view) {
+                                   previous.emplace_back(key);
+                                   return true;
+                                 }));
+    for (const std::string& key : previous) rows.Delete(key);
+    rows.Put(Key("s").Str(submitter).U64(entry.sequence).str(), entry.entry->event_id());
+    rows.Put("z" + std::to_string(entry.sequence % 17), std::to_string(entry.sequence));
     return Status::Ok();
   }
 };
@@ -124,6 +147,44 @@ TEST_F(RunnerTest, ARebuiltViewIsByteIdenticalToTheIncrementalOne) {
   EXPECT_EQ(DecodeFixed64BigEndian(counts.at(Key("c").Str("party-0").str())), 100u);
   EXPECT_EQ(DecodeFixed64BigEndian(counts.at(Key("c").Str("party-2").str())), 80u);
   EXPECT_EQ(Dump(incremental->store(), "milestones").size(), 26u + 1);
+}
+
+TEST_F(RunnerTest, TableFilesAndWriteBatchesLeaveTheSameRows) {
+  auto open = [&](const std::string& name, size_t batch_entries, size_t table_file_min_rows) {
+    std::vector<std::unique_ptr<Projection>> projections = Projections();
+    projections.push_back(std::make_unique<Latest>());
+    RunnerOptions options;
+    options.batch_entries = batch_entries;
+    options.table_file_min_rows = table_file_min_rows;
+    return *ProjectionRunner::Open(Views(name), std::move(projections), options);
+  };
+  // Always table files, always write batches, and mixed (large batches as files, the small
+  // ones as write batches into the same views).
+  auto files = open("files", 9, 0);
+  auto batches = open("batches", 9, SIZE_MAX);
+  auto mixed = open("mixed", 40, 30);
+  for (int round = 0; round < 12; ++round) {
+    Append(round % 2 == 0 ? 31 : 3, 4);
+    for (ProjectionRunner* runner : {files.get(), batches.get(), mixed.get()}) {
+      ASSERT_TRUE(runner->CatchUp(*source_).ok());
+    }
+  }
+  for (std::string_view view : {"count", "milestones", "latest"}) {
+    const auto expected = Dump(batches->store(), view);
+    EXPECT_EQ(Dump(files->store(), view), expected) << view;
+    EXPECT_EQ(Dump(mixed->store(), view), expected) << view;
+  }
+  // One "s" row per submitter is left (the older ones deleted), 17 "z" rows, the cursor.
+  EXPECT_EQ(Dump(files->store(), "latest").size(), 4u + 17 + 1);
+  // The files were moved into the database: nothing is left beside it.
+  EXPECT_TRUE(std::filesystem::is_empty(dir_ / "files" / "ingest"));
+
+  // A reopened store reads the ingested rows and cursors.
+  const auto before = Dump(files->store(), "latest");
+  files.reset();
+  files = open("files", 9, 0);
+  EXPECT_EQ(files->NextSequence("latest"), ledger_->size());
+  EXPECT_EQ(Dump(files->store(), "latest"), before);
 }
 
 TEST_F(RunnerTest, CursorsSurviveAReopenAndNothingIsAppliedTwice) {

@@ -4,15 +4,19 @@
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <vector>
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include "projections/internal/pending_rows.h"
+#include "projections/keys.h"
 
 namespace traceledger::projections {
 namespace {
@@ -39,11 +43,7 @@ class FirstComponentPrefix final : public rocksdb::SliceTransform {
     return PrefixLength(key.ToStringView()) > 0;
   }
   // 0 if `key` has no prefix.
-  static size_t PrefixLength(std::string_view key) {
-    if (key.size() < 2 || key[0] == '\0') return 0;
-    const size_t end = key.find('\0', 1);
-    return end == std::string_view::npos ? 0 : end + 1;
-  }
+  static size_t PrefixLength(std::string_view key) { return FirstComponentPrefixLength(key); }
 };
 
 // The smallest key after every key that starts with `prefix`; "" if there is none.
@@ -76,6 +76,16 @@ rocksdb::ColumnFamilyOptions ViewOptions(const std::shared_ptr<rocksdb::Cache>& 
   options.compression = rocksdb::kLZ4Compression;
   options.level_compaction_dynamic_level_bytes = true;
   return options;
+}
+
+rocksdb::DBOptions ViewDbOptions(bool read_only) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = !read_only;
+  db_options.create_missing_column_families = !read_only;
+  db_options.max_background_jobs = 2;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_options.keep_log_file_num = 3;
+  return db_options;
 }
 
 }  // namespace
@@ -112,26 +122,23 @@ namespace {
 // batch's `pending` rows (which replace or delete them), in key order.
 Status MergedScan(rocksdb::Iterator& it, const PendingRows* pending, std::string_view prefix,
                   const std::function<bool(std::string_view, std::string_view)>& visit) {
-  PendingRows::Rows::const_iterator row, rows_end;
-  if (pending != nullptr) {
-    const std::string end = PrefixEnd(prefix);
-    row = pending->rows().lower_bound(prefix);
-    rows_end = end.empty() ? pending->rows().end() : pending->rows().lower_bound(end);
-  }
+  std::vector<const PendingRows::Row*> rows;
+  if (pending != nullptr) pending->Under(prefix, &rows);
+  auto row = rows.begin();
   for (;;) {
     std::string_view stored;
     const bool has_stored =
         it.Valid() && (stored = it.key().ToStringView()).substr(0, prefix.size()) == prefix;
-    const bool has_pending = pending != nullptr && row != rows_end;
+    const bool has_pending = row != rows.end();
     if (!has_stored && !has_pending) break;
-    const int order = !has_pending ? -1 : !has_stored ? 1 : stored.compare(row->first);
+    const int order = !has_pending ? -1 : !has_stored ? 1 : stored.compare((*row)->first);
     if (order < 0) {
       if (!visit(stored, it.value().ToStringView())) break;
       it.Next();
       continue;
     }
     if (order == 0) it.Next();  // replaced or deleted in this batch
-    const auto& [key, value] = *row;
+    const auto& [key, value] = **row;
     ++row;
     if (value.has_value() && !visit(key, *value)) break;
   }
@@ -227,12 +234,7 @@ Result<std::unique_ptr<ViewStore>> ViewStore::Open(const std::string& dir,
   std::unique_ptr<ViewStore> store(new ViewStore());
   store->read_only_ = mode == Mode::kReadOnly;
   store->cache_ = rocksdb::NewLRUCache(size_t{128} << 20);
-  rocksdb::DBOptions db_options;
-  db_options.create_if_missing = !store->read_only_;
-  db_options.create_missing_column_families = !store->read_only_;
-  db_options.max_background_jobs = 2;
-  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-  db_options.keep_log_file_num = 3;
+  const rocksdb::DBOptions db_options = ViewDbOptions(store->read_only_);
   std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName};
   if (store->read_only_) {
     std::vector<std::string> existing;
@@ -242,8 +244,12 @@ Result<std::unique_ptr<ViewStore>> ViewStore::Open(const std::string& dir,
       if (std::find(existing.begin(), existing.end(), view) != existing.end()) names.push_back(view);
     }
   } else {
+    // Table files a crash left before they were ingested are not part of any view.
+    store->ingest_dir_ = (std::filesystem::path(dir) / "ingest").string();
     std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
+    std::filesystem::remove_all(store->ingest_dir_, ec);
+    std::filesystem::create_directories(store->ingest_dir_, ec);
+    if (ec) return Status::Unavailable("creating " + store->ingest_dir_ + ": " + ec.message());
     names.insert(names.end(), views.begin(), views.end());
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
@@ -286,6 +292,72 @@ ViewReader ViewStore::Reader(std::string_view view) const {
 Result<std::optional<v1::ProjectionCursor>> ViewStore::Cursor(std::string_view view) const {
   if (family(view) == nullptr) return std::optional<v1::ProjectionCursor>();
   return Reader(view).GetMessage<v1::ProjectionCursor>(kCursorKey);
+}
+
+Status ViewStore::Write(const std::vector<ViewWrite>& writes, bool as_table_files) {
+  if (read_only_) return Status::FailedPrecondition("views database is open read-only");
+  if (writes.empty()) return Status::Ok();
+  return as_table_files ? WriteTableFiles(writes) : WriteBatch(writes);
+}
+
+Status ViewStore::WriteBatch(const std::vector<ViewWrite>& writes) {
+  rocksdb::WriteBatch batch;
+  for (const ViewWrite& write : writes) {
+    rocksdb::ColumnFamilyHandle* handle = family(write.view);
+    if (handle == nullptr) return Status::NotFound("no view " + std::string(write.view));
+    rocksdb::Status s;
+    write.rows->ForEachInOrder([&](const std::string& key, const std::optional<std::string>& value) {
+      const rocksdb::Slice k(key.data(), key.size());
+      if (s.ok()) s = value.has_value() ? batch.Put(handle, k, *value) : batch.Delete(handle, k);
+    });
+    TL_RETURN_IF_ERROR(FromRocksDb(s, "batching view rows"));
+    TL_RETURN_IF_ERROR(FromRocksDb(
+        batch.Put(handle, rocksdb::Slice(kCursorKey.data(), kCursorKey.size()), write.cursor),
+        "batching a view cursor"));
+  }
+  // Why no fsync: see Write.
+  return FromRocksDb(db_->Write(rocksdb::WriteOptions(), &batch), "writing views");
+}
+
+Status ViewStore::WriteTableFiles(const std::vector<ViewWrite>& writes) {
+  std::vector<rocksdb::IngestExternalFileArg> args;
+  std::vector<std::string> paths;
+  // Files not ingested (an error on the way) are removed; ingested ones were moved.
+  struct RemoveLeftovers {
+    std::vector<std::string>& paths;
+    ~RemoveLeftovers() {
+      std::error_code ec;
+      for (const std::string& path : paths) std::filesystem::remove(path, ec);
+    }
+  } remove_leftovers{paths};
+  const rocksdb::Options options(ViewDbOptions(false), ViewOptions(cache_));
+  for (const ViewWrite& write : writes) {
+    rocksdb::ColumnFamilyHandle* handle = family(write.view);
+    if (handle == nullptr) return Status::NotFound("no view " + std::string(write.view));
+    paths.push_back(ingest_dir_ + "/" + std::to_string(next_file_.fetch_add(1)) + ".sst");
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, handle);
+    TL_RETURN_IF_ERROR(FromRocksDb(writer.Open(paths.back()), "creating " + paths.back()));
+    // The cursor first: 0x00 sorts before every row key.
+    TL_RETURN_IF_ERROR(FromRocksDb(
+        writer.Put(rocksdb::Slice(kCursorKey.data(), kCursorKey.size()), write.cursor),
+        "writing a view cursor"));
+    rocksdb::Status s;
+    write.rows->ForEachInOrder([&](const std::string& key, const std::optional<std::string>& value) {
+      const rocksdb::Slice k(key.data(), key.size());
+      if (s.ok()) s = value.has_value() ? writer.Put(k, *value) : writer.Delete(k);
+    });
+    TL_RETURN_IF_ERROR(FromRocksDb(s, "writing view rows to " + paths.back()));
+    TL_RETURN_IF_ERROR(FromRocksDb(writer.Finish(), "finishing " + paths.back()));
+    rocksdb::IngestExternalFileArg& arg = args.emplace_back();
+    arg.column_family = handle;
+    arg.external_files = {paths.back()};
+    arg.options.move_files = true;
+    // A row or cursor of the view still in the memtable is flushed first, so the file's rows,
+    // which are newer, win.
+    arg.options.allow_blocking_flush = true;
+  }
+  TL_RETURN_IF_ERROR(FromRocksDb(db_->IngestExternalFiles(args), "ingesting view rows"));
+  return Status::Ok();
 }
 
 Status ViewStore::Reset(std::string_view view) {

@@ -6,6 +6,7 @@
 #ifndef TRACELEDGER_PROJECTIONS_VIEW_STORE_H_
 #define TRACELEDGER_PROJECTIONS_VIEW_STORE_H_
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,15 @@ namespace traceledger::projections {
 // The cursor's key: 0x00 sorts before every row key (rows never start with 0x00).
 inline constexpr std::string_view kCursorKey = std::string_view("\0cursor", 7);
 
+class PendingRows;  // projections/internal/pending_rows.h
+
+// One view's part of a ViewStore::Write: the rows of a batch and the cursor that goes with them.
+struct ViewWrite {
+  std::string_view view;
+  const PendingRows* rows = nullptr;
+  std::string_view cursor;  // the cursor row's value
+};
+
 class ViewStore {
  public:
   enum class Mode { kReadWrite, kReadOnly };
@@ -44,6 +54,14 @@ class ViewStore {
   // Committed rows of `view` (no batch). Requires family(view) != null.
   ViewReader Reader(std::string_view view) const;
   Result<std::optional<v1::ProjectionCursor>> Cursor(std::string_view view) const;
+  // Writes every view's rows and cursor atomically (all or none, even across a crash). As
+  // table files (`as_table_files`): each view's rows are written as one SST file, in key order,
+  // and the files are ingested together (IngestExternalFiles, which syncs them), skipping the
+  // memtable and the write-ahead log: for large batches (a catch-up or a rebuild), where the
+  // memtable inserts were the largest cost. Otherwise one write batch, not synced (a crash may
+  // lose the last batches with their cursors; they are applied again from the ledger).
+  // kReadWrite only.
+  Status Write(const std::vector<ViewWrite>& writes, bool as_table_files);
   // Empties `view` (drops and recreates its column family). kReadWrite only.
   Status Reset(std::string_view view);
   // Every row of `view`, cursor included, in key order (for comparisons in tests and tools).
@@ -52,6 +70,11 @@ class ViewStore {
 
  private:
   ViewStore() = default;
+  Status WriteBatch(const std::vector<ViewWrite>& writes);
+  Status WriteTableFiles(const std::vector<ViewWrite>& writes);
+
+  std::string ingest_dir_;  // table files being written, before they are ingested
+  std::atomic<uint64_t> next_file_{0};
   std::shared_ptr<rocksdb::Cache> cache_;
   mutable std::mutex families_mu_;  // guards families_ against Reset
   std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> families_;  // owned

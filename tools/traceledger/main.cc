@@ -137,11 +137,20 @@ int Project(const Flags& flags) {
   const std::string views_dir = flags.Get("views").value_or(*dir + "/views");
   const std::string follower_dir = flags.Get("follower-dir").value_or(*dir + "/follower");
   auto report = flags.GetUint("report-interval-ms");
-  if (!report.ok()) return Fail(report.status());
-  auto ledger = ledger::Ledger::OpenFollower(ledger::DatabasePath(*dir), follower_dir, {});
-  if (!ledger.ok()) return Fail(ledger.status());
+  auto batch_entries = flags.GetUint("batch-entries");
+  auto table_file_min_rows = flags.GetUint("table-file-min-rows");
+  for (const auto* value : {&report, &batch_entries, &table_file_min_rows}) {
+    if (!value->ok()) return Fail(value->status());
+  }
   projections::RunnerOptions options;
   options.decoder = FullDecoder();
+  options.batch_entries = batch_entries->value_or(options.batch_entries);
+  if (options.batch_entries == 0) {
+    return Fail(Status::InvalidArgument("--batch-entries must be at least 1"));
+  }
+  options.table_file_min_rows = table_file_min_rows->value_or(options.table_file_min_rows);
+  auto ledger = ledger::Ledger::OpenFollower(ledger::DatabasePath(*dir), follower_dir, {});
+  if (!ledger.ok()) return Fail(ledger.status());
   auto runner = projections::ProjectionRunner::Open(views_dir, projections::AllViews(), options);
   if (!runner.ok()) return Fail(runner.status());
   if (auto name = flags.Get("rebuild")) {
@@ -305,14 +314,19 @@ const std::map<std::string, Command>& Commands() {
       {"project",
        {"build the views (trace, holdings, recalls, alerts, ...) from the ledger",
         "traceledger project --data DIR [--views DIR/views] [--follower-dir DIR/follower]\n"
-        "    [--rebuild NAME] [--once] [--report-interval-ms 5000]\n"
+        "    [--rebuild NAME] [--once] [--report-interval-ms 5000] [--batch-entries 100000]\n"
+        "    [--table-file-min-rows 20000]\n"
         "  Follows the ledger in DIR (written by another process: it reads the ledger's RocksDB\n"
         "  as a secondary instance) and applies every entry, in order, to every view: history,\n"
         "  genealogy, holdings, recalls, serials, cylinders, enforcement. Each view's cursor is\n"
         "  stored with its rows, so it resumes where it stopped. --rebuild NAME empties that view\n"
         "  (and the views it depends on) and rebuilds it from the first entry. --once catches up\n"
-        "  and exits. Logs the lag (entries behind the head). Stops cleanly on SIGTERM/SIGINT.",
-        {"data", "views", "follower-dir", "rebuild", "report-interval-ms"},
+        "  and exits. Logs the lag (entries behind the head). Stops cleanly on SIGTERM/SIGINT.\n"
+        "  --batch-entries: entries applied in memory before the views are written (memory:\n"
+        "  about 5 KB each). --table-file-min-rows: writes of at least this many rows go in as\n"
+        "  SST files (catch-up, rebuild), smaller ones as write batches; 0: always files.",
+        {"data", "views", "follower-dir", "rebuild", "report-interval-ms", "batch-entries",
+         "table-file-min-rows"},
         {"once"},
         Project}},
   };

@@ -72,25 +72,19 @@ class PendingRows {
   // The rows whose key starts with `prefix`, in key order, into `out` (replacing its contents).
   void Under(std::string_view prefix, std::vector<const Row*>* out) const {
     out->clear();
-    const size_t length = FirstComponentPrefixLength(prefix);
-    if (length > 0) {
-      // Every key under the prefix has the same first component: one group.
-      const Rows* rows = GroupOf(prefix);
-      if (rows == nullptr) return;
-      for (auto it = rows->lower_bound(prefix); it != rows->end() && StartsWith(it->first, prefix);
-           ++it) {
-        out->push_back(&*it);
-      }
-      return;
-    }
-    // A shorter prefix (a whole tag, say) may span groups: look at them all (rare: the views
-    // scan by object).
     auto collect = [&](const Rows& rows) {
       for (auto it = rows.lower_bound(prefix); it != rows.end() && StartsWith(it->first, prefix);
            ++it) {
         out->push_back(&*it);
       }
     };
+    if (FirstComponentPrefixLength(prefix) > 0) {
+      // Every key under the prefix has the same first component: one group.
+      if (const Rows* rows = GroupOf(prefix)) collect(*rows);
+      return;
+    }
+    // A shorter prefix (a whole tag, say) may span groups: look at them all (rare: the views
+    // scan by object).
     collect(ungrouped_);
     for (const auto& [name, group] : groups_) {
       if (StartsWith(name, prefix)) collect(group->rows);

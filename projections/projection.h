@@ -2,8 +2,9 @@
 //
 // A projection is a named, versioned, deterministic fold over ledger entries in sequence order
 // (DESIGN.md invariant 6). Each keeps its rows in its own column family of the views database,
-// with its cursor (the next sequence to apply) written in the same write batch as the rows, so
-// a crash never applies an entry twice or skips one. Changing version() rebuilds it from 0.
+// with its cursor (the next sequence to apply) written in the same atomic write as the rows
+// (ViewStore::Write), so a crash never applies an entry twice or skips one. Changing version()
+// rebuilds it from 0.
 //
 // Apply() must be a pure function of the entries applied so far: read only through `rows`,
 // never the clock or anything else, so that a rebuilt view is byte-identical to the one built

@@ -37,13 +37,11 @@ class FirstComponentPrefix final : public rocksdb::SliceTransform {
  public:
   const char* Name() const override { return "traceledger.FirstComponentPrefix"; }
   rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    return rocksdb::Slice(key.data(), PrefixLength(key.ToStringView()));
+    return rocksdb::Slice(key.data(), FirstComponentPrefixLength(key.ToStringView()));
   }
   bool InDomain(const rocksdb::Slice& key) const override {
-    return PrefixLength(key.ToStringView()) > 0;
+    return FirstComponentPrefixLength(key.ToStringView()) > 0;
   }
-  // 0 if `key` has no prefix.
-  static size_t PrefixLength(std::string_view key) { return FirstComponentPrefixLength(key); }
 };
 
 // The smallest key after every key that starts with `prefix`; "" if there is none.
@@ -159,7 +157,7 @@ Status ViewReader::Scan(std::string_view prefix,
   // Within a batch (and not nested in another scan of the same reader), through the batch's
   // iterator, as ViewScanner does.
   if (batch_scan_ != nullptr && !batch_scan_->busy &&
-      FirstComponentPrefix::PrefixLength(prefix) > 0) {
+      FirstComponentPrefixLength(prefix) > 0) {
     if (batch_scan_->iterator == nullptr) {
       rocksdb::ReadOptions read_options;
       read_options.total_order_seek = false;
@@ -180,7 +178,7 @@ Status ViewReader::Scan(std::string_view prefix,
   if (!end.empty()) read_options.iterate_upper_bound = &upper;
   // Keys under a prefix with a whole first component share its filter prefix; others (a
   // shorter prefix, e.g. every row of a tag) need the total order.
-  read_options.total_order_seek = FirstComponentPrefix::PrefixLength(prefix) == 0;
+  read_options.total_order_seek = FirstComponentPrefixLength(prefix) == 0;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, family_));
   it->Seek(rocksdb::Slice(prefix.data(), prefix.size()));
   return MergedScan(*it, pending_, prefix, visit);
@@ -191,7 +189,7 @@ ViewScanner::~ViewScanner() = default;
 
 Status ViewScanner::Scan(std::string_view prefix,
                          const std::function<bool(std::string_view, std::string_view)>& visit) {
-  if (FirstComponentPrefix::PrefixLength(prefix) == 0) return reader_.Scan(prefix, visit);
+  if (FirstComponentPrefixLength(prefix) == 0) return reader_.Scan(prefix, visit);
   if (iterator_ == nullptr) {
     // Prefix mode, stopping at the first key of another prefix (so, like the upper bound of
     // ViewReader::Scan, never stepping over other rows' tombstones); reusable across seeks,

@@ -333,10 +333,10 @@ class Walk {
         return Status::DataLoss("genealogy in-edge key of " + std::string(symbols_[at.node]) +
                                 " is malformed");
       }
-      // The target key: "o" from 0x00 | time | sequence | kind 0x00 | to 0x00.
-      std::string_view kind = std::string_view(target).substr(target.find('\0') + 17);
-      kind = kind.substr(0, kind.find('\0'));
-      if (kind != kEdgeTransform && kind != kEdgeContains) continue;
+      // The target key: "o" from 0x00 | time | sequence | kind 0x00 | to 0x00. Only the kinds
+      // that have in-edge rows are followed into a node (an older layout had others too).
+      const std::optional<KeyFacts> facts = FactsOfEdgeKey(target, target.find('\0') + 1);
+      if (!facts.has_value() || !HasInEdgeRow(facts->kind)) continue;
       bool found = false;
       TL_RETURN_IF_ERROR(
           genealogy_.Scan(target, [&](std::string_view row_key, std::string_view value) {

@@ -206,16 +206,14 @@ class SerialsProjection : public Projection {
       for (const ObjectQuantity& object : objects) {
         TL_ASSIGN_OR_RETURN(std::optional<std::string> container,
                             rows.Get(ContainerKey(object.object_id)));
-        TL_ASSIGN_OR_RETURN(std::optional<std::string> state,
-                            rows.Get(StateKey(object.object_id)));
         if (container.has_value()) {
           std::set<std::string> visited = {object.object_id};
           TL_RETURN_IF_ERROR(
               Expand(rows, object.object_id, object.object_id, 1, &visited, &through_containers));
         }
-        if (state.has_value() || (!container.has_value() && IsTrackedSerial(object.object_id))) {
-          direct.push_back(object.object_id);
-        }
+        TL_ASSIGN_OR_RETURN(const bool serial,
+                            IsSerial(rows, object.object_id, container.has_value()));
+        if (serial) direct.push_back(object.object_id);
       }
       for (auto& [serial, container] : through_containers) {
         add({serial, op, container, ""});
@@ -264,6 +262,18 @@ class SerialsProjection : public Projection {
     return Status::Ok();
   }
 
+  // Whether `id`, named by the event, is a target itself (a container may be one too): it has
+  // a state row, or it is a tracked serial that is not a container. State rows exist for
+  // tracked serials only (ApplyTarget, the one writer, asserts it), so the state row needs
+  // reading only for a tracked container; for any other id the answer is implied. Why: that
+  // read was made for every moved lot, case and serial, and missed for all but serials.
+  static Result<bool> IsSerial(ViewRows& rows, std::string_view id, bool is_container) {
+    if (!IsTrackedSerial(id)) return false;
+    if (!is_container) return true;
+    TL_ASSIGN_OR_RETURN(std::optional<std::string> state, rows.Get(StateKey(id)));
+    return state.has_value();
+  }
+
   // Serials packed (transitively) in `container`, depth first in key order.
   Status Expand(ViewRows& rows, const std::string& container, const std::string& moved_container,
                 int depth, std::set<std::string>* visited,
@@ -278,8 +288,10 @@ class SerialsProjection : public Projection {
     }));
     for (const std::string& child : children) {
       if (!visited->insert(child).second) continue;  // a cycle in bad data
-      TL_ASSIGN_OR_RETURN(std::optional<std::string> state, rows.Get(StateKey(child)));
-      if (state.has_value()) out->emplace_back(child, moved_container);
+      if (IsTrackedSerial(child)) {  // only tracked serials have a state row (IsSerial)
+        TL_ASSIGN_OR_RETURN(std::optional<std::string> state, rows.Get(StateKey(child)));
+        if (state.has_value()) out->emplace_back(child, moved_container);
+      }
       if (depth >= kMaxContainerDepth) continue;
       TL_ASSIGN_OR_RETURN(std::optional<std::string> inner, rows.Get(ContainerKey(child)));
       if (inner.has_value()) {
@@ -300,8 +312,8 @@ class SerialsProjection : public Projection {
       const std::string& child = object.object_id;
       if (child == facts.parent) continue;
       TL_ASSIGN_OR_RETURN(std::optional<std::string> inner, rows.Get(ContainerKey(child)));
-      TL_ASSIGN_OR_RETURN(std::optional<std::string> state, rows.Get(StateKey(child)));
-      if (state.has_value() || (!inner.has_value() && IsTrackedSerial(child))) {
+      TL_ASSIGN_OR_RETURN(const bool serial, IsSerial(rows, child, inner.has_value()));
+      if (serial) {
         add({child, Op::kPack, "", facts.parent});
         linked = true;
       } else if (inner.has_value()) {
@@ -337,8 +349,8 @@ class SerialsProjection : public Projection {
     }
     for (const std::string& child : children) {
       TL_ASSIGN_OR_RETURN(std::optional<std::string> inner, rows.Get(ContainerKey(child)));
-      TL_ASSIGN_OR_RETURN(std::optional<std::string> state, rows.Get(StateKey(child)));
-      if (state.has_value() || (!inner.has_value() && IsTrackedSerial(child))) {
+      TL_ASSIGN_OR_RETURN(const bool serial, IsSerial(rows, child, inner.has_value()));
+      if (serial) {
         add({child, Op::kUnpack, "", ""});
       } else if (inner.has_value() && *inner == facts.parent) {
         rows.Put(ContainerKey(child), "");
@@ -579,6 +591,9 @@ class SerialsProjection : public Projection {
   }
 
   Status ApplyTarget(const EventContext& ctx, const Target& target, ViewRows& rows) {
+    // State rows are written here only, for tracked serials only: CollectTargets (IsSerial,
+    // Expand) reads them for tracked ids only.
+    TL_ASSERT(IsTrackedSerial(target.serial));
     TL_ASSIGN_OR_RETURN(std::optional<v1::SerialState> stored,
                         rows.GetMessage<v1::SerialState>(StateKey(target.serial)));
     v1::SerialState state;

@@ -438,6 +438,27 @@ TEST_F(SerialsTest, ACaseReceivedByTheWrongPartyFlagsEachPackInIt) {
   EXPECT_EQ(alerts[0].via_container(), kCase);
 }
 
+// A serial may be a container too (a serialized kit of serialized packs): moving it moves it
+// and its contents. A tracked id that only ever held things (never commissioned or moved
+// itself) stays a container, not a serial of its own.
+TEST_F(SerialsTest, ASerialThatIsAlsoAContainerMovesWithItsContents) {
+  constexpr char kKit[] = "urn:epc:id:sgtin:9521234.054321.7001";
+  constexpr char kBox[] = "urn:epc:id:sgtin:9521234.054321.7002";
+  Add(Commission(kMaker, {kKit, kS1, kS2}, 1));
+  Add(Pack(kMaker, kKit, {kS1}, 1));
+  Add(Pack(kMaker, kBox, {kS2}, 1));
+  const uint64_t shipped = Add(Ship(kMaker, {kKit, kBox}, kWholesaler, 2));
+  for (const char* serial : {kKit, kS1, kS2}) {
+    const v1::SerialState s = State(serial);
+    EXPECT_EQ(s.stage(), v1::SERIAL_STAGE_SHIPPED) << serial;
+    EXPECT_EQ(s.last_shipment().sequence(), shipped) << serial;
+  }
+  EXPECT_EQ(State(kS1).packed_in(), kKit);
+  EXPECT_EQ(SerialStatus(runner_->store().Reader(kSerialsViewName), kBox).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_TRUE(Alerts().empty());
+}
+
 TEST_F(SerialsTest, AlertsPageBySequenceAndByIndex) {
   Add(Commission(kMaker, {kS1, kS2, kS3}, 1));
   const uint64_t a = Add(Dispense(kPharmacy, {kS1}, 2));  // not holder

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <map>
 #include <random>
 
@@ -83,6 +84,129 @@ TEST(PendingRowsTest, RowsComeOutInKeyOrderAcrossGroupsAndKeysWithoutOne) {
   EXPECT_TRUE(rows.empty());
   EXPECT_TRUE(InOrder(rows).empty());
   EXPECT_EQ(rows.Find(model.begin()->first), nullptr);
+}
+
+TEST(PendingRowsTest, PutAfterDeleteAndDeleteOfAnUnseenKeyAreOneRowEach) {
+  PendingRows rows;
+  const std::string key = Key("o").Str("urn:x:1").U64(1).str();
+  rows.Put(key, "a");
+  rows.Delete(key);
+  ASSERT_NE(rows.Find(key), nullptr);
+  EXPECT_EQ(*rows.Find(key), std::nullopt);  // a deletion, not an untouched key
+  rows.Put(key, "b");
+  ASSERT_NE(rows.Find(key), nullptr);
+  EXPECT_EQ(*rows.Find(key), "b");
+  const std::string unseen = Key("o").Str("urn:x:1").U64(2).str();
+  rows.Delete(unseen);
+  ASSERT_NE(rows.Find(unseen), nullptr);
+  EXPECT_EQ(*rows.Find(unseen), std::nullopt);
+  EXPECT_EQ(rows.size(), 2u);
+  const auto ordered = InOrder(rows);
+  ASSERT_EQ(ordered.size(), 2u);
+  EXPECT_EQ(ordered[0].first, key);
+  EXPECT_EQ(ordered[0].second, "b");
+  EXPECT_EQ(ordered[1].first, unseen);
+  EXPECT_EQ(ordered[1].second, std::nullopt);
+  // Under lists deletions too (a scan must hide the stored row they delete).
+  EXPECT_EQ(UnderKeys(rows, Key("o").Str("urn:x:1").str()),
+            (std::vector<std::string>{key, unseen}));
+}
+
+TEST(PendingRowsTest, KeysWithoutAFirstComponent) {
+  PendingRows rows;
+  // No 0x00 after the tag, a lone tag, and a 0x00 right after the tag: none has one.
+  for (const std::string& key : {std::string("z"), std::string("ob"), std::string("oa"),
+                                std::string("o\0", 2), std::string("n")}) {
+    rows.Put(key, key);
+  }
+  const std::string grouped = Key("o").Str("a").str();  // "oa" 0x00
+  rows.Put(grouped, "grouped");
+  EXPECT_EQ(UnderKeys(rows, "o"),
+            (std::vector<std::string>{std::string("o\0", 2), "oa", grouped, "ob"}));
+  EXPECT_EQ(UnderKeys(rows, "oa"), (std::vector<std::string>{"oa", grouped}));
+  EXPECT_EQ(UnderKeys(rows, "q"), (std::vector<std::string>{}));
+  ASSERT_NE(rows.Find("n"), nullptr);
+  EXPECT_EQ(*rows.Find("n"), "n");
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : InOrder(rows)) keys.push_back(key);
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"n", std::string("o\0", 2), "oa", grouped, "ob", "z"}));
+}
+
+TEST(PendingRowsTest, ScannedRowsStayValidWhileRowsAreAddedAndChanged) {
+  // MergedScan holds the rows Under returned while its visitor may write the same rows: they
+  // must not move when the table grows.
+  PendingRows rows;
+  const std::string object = Key("o").Str("urn:x:1").str();
+  for (uint64_t i = 0; i < 10; ++i) rows.Put(Key("o").Str("urn:x:1").U64(i).str(), "v");
+  std::vector<const PendingRows::Row*> scanned;
+  rows.Under(object, &scanned);
+  ASSERT_EQ(scanned.size(), 10u);
+  const std::optional<std::string>* found = rows.Find(Key("o").Str("urn:x:1").U64(3).str());
+  ASSERT_NE(found, nullptr);
+  for (uint64_t i = 0; i < 100000; ++i) {
+    rows.Put(Key("o").Str("urn:y:" + std::to_string(i)).U64(i).str(), "w");
+    rows.Put(Key("o").Str("urn:x:1").U64(100 + i % 50).str(), "added");
+  }
+  rows.Put(Key("o").Str("urn:x:1").U64(5).str(), "changed");
+  rows.Delete(Key("o").Str("urn:x:1").U64(6).str());
+  for (uint64_t i = 0; i < 10; ++i) {
+    EXPECT_EQ(scanned[i]->first, Key("o").Str("urn:x:1").U64(i).str());
+    EXPECT_EQ(scanned[i]->second, i == 5 ? std::optional<std::string>("changed")
+                                  : i == 6 ? std::nullopt
+                                           : std::optional<std::string>("v"));
+  }
+  EXPECT_EQ(found, rows.Find(Key("o").Str("urn:x:1").U64(3).str()));
+  // A later scan sees the rows added since, in order.
+  std::vector<std::string> expected;
+  for (uint64_t i = 0; i < 10; ++i) expected.push_back(Key("o").Str("urn:x:1").U64(i).str());
+  for (uint64_t i = 100; i < 150; ++i) expected.push_back(Key("o").Str("urn:x:1").U64(i).str());
+  EXPECT_EQ(UnderKeys(rows, object), expected);
+}
+
+TEST(PendingRowsTest, ManyRowsThroughGrowthMatchTheModel) {
+  // Enough rows for many rehashes of both tables and many row chunks; scans between writes
+  // sort groups a part at a time.
+  const char* env = std::getenv("TL_TEST_SEED");
+  const uint32_t seed = env != nullptr ? static_cast<uint32_t>(std::strtoul(env, nullptr, 10))
+                                        : std::random_device()();
+  SCOPED_TRACE("TL_TEST_SEED=" + std::to_string(seed));
+  std::mt19937 random(seed);
+  PendingRows rows;
+  Model model;
+  for (int i = 0; i < 200000; ++i) {
+    const std::string object =
+        "urn:epc:id:sgtin:9521101.000001." + std::to_string(random() % 20000);
+    const std::string key = Key("o").Str(object).U64(random() % 8).str();
+    if (random() % 7 == 0) {
+      rows.Delete(key);
+      model[key] = std::nullopt;
+    } else {
+      rows.Put(key, std::to_string(i));
+      model[key] = std::to_string(i);
+    }
+    if (i % 1000 == 0) {
+      const std::string prefix = Key("o").Str(object).str();
+      std::vector<std::string> expected;
+      for (auto it = model.lower_bound(prefix);
+           it != model.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+        expected.push_back(it->first);
+      }
+      ASSERT_EQ(UnderKeys(rows, prefix), expected) << "after " << i << " writes";
+    }
+  }
+  ASSERT_EQ(rows.size(), model.size());
+  for (const auto& [key, value] : model) {
+    const std::optional<std::string>* found = rows.Find(key);
+    ASSERT_NE(found, nullptr);
+    ASSERT_EQ(*found, value);
+  }
+  const auto ordered = InOrder(rows);
+  ASSERT_EQ(ordered.size(), model.size());
+  EXPECT_TRUE(std::equal(ordered.begin(), ordered.end(), model.begin(), model.end(),
+                         [](const auto& a, const auto& b) {
+                           return a.first == b.first && a.second == b.second;
+                         }));
 }
 
 }  // namespace

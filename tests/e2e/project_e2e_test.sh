@@ -97,4 +97,13 @@ check "a bad --direction is a usage error (exit 2)" test "$rc" -eq 2
 check "... that names the flag and the choices" grep -q -- "--direction.*backward, forward or both" \
   "$work/err"
 
+# Limits are checked before anything is opened.
+set +e
+"$traceledger" project --data "$data" --once --batch-entries 0 > /dev/null 2> "$work/err"
+rc=$?
+set -e
+check "project --batch-entries 0 is a usage error (exit 2)" test "$rc" -eq 2
+check "... that names the flag and its bound" grep -q -- "--batch-entries must be at least 1" \
+  "$work/err"
+
 finish "project e2e"

@@ -66,6 +66,19 @@ std::string_view MovementName(Movement movement) {
   return "none";
 }
 
+bool IsEpcisEvent(const v1::Event& event) {
+  switch (event.body_case()) {
+    case v1::Event::kObjectEvent:
+    case v1::Event::kAggregationEvent:
+    case v1::Event::kTransactionEvent:
+    case v1::Event::kTransformationEvent:
+    case v1::Event::kAssociationEvent:
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::string CbvShortName(std::string_view value) {
   for (std::string_view marker : {std::string_view("urn:epcglobal:cbv:bizstep:"),
                                   std::string_view("urn:epcglobal:cbv:sdt:"),

@@ -53,6 +53,9 @@ struct EventFacts {
 
 EventFacts FactsOf(const v1::Event& event);
 
+// True if `event`'s body is one of the five EPCIS event types (not a regulator's event).
+bool IsEpcisEvent(const v1::Event& event);
+
 // "urn:epcglobal:cbv:bizstep:shipping", "https://ref.gs1.org/cbv/BizStep-shipping" and
 // "shipping" are all "shipping".
 std::string CbvShortName(std::string_view value);

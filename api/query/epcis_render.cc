@@ -256,19 +256,6 @@ void SetAction(OrderedJson& out, v1::Action action) {
 
 }  // namespace
 
-bool IsEpcisEvent(const v1::Event& event) {
-  switch (event.body_case()) {
-    case v1::Event::kObjectEvent:
-    case v1::Event::kAggregationEvent:
-    case v1::Event::kTransactionEvent:
-    case v1::Event::kTransformationEvent:
-    case v1::Event::kAssociationEvent:
-      return true;
-    default:
-      return false;
-  }
-}
-
 Result<OrderedJson> RenderEpcisEvent(const v1::Event& event) {
   switch (event.body_case()) {
     case v1::Event::kObjectEvent: {

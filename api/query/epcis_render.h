@@ -33,9 +33,6 @@ using OrderedJson = nlohmann::ordered_json;
 // Returns InvalidArgument for an event whose body is not one of the five EPCIS types.
 Result<OrderedJson> RenderEpcisEvent(const v1::Event& event);
 
-// True if `event`'s body is one of the five EPCIS event types.
-bool IsEpcisEvent(const v1::Event& event);
-
 }  // namespace traceledger::api
 
 #endif  // TRACELEDGER_API_QUERY_EPCIS_RENDER_H_

@@ -22,6 +22,7 @@
 #include "ledger/data_dir.h"
 #include "ledger/ledger.h"
 #include "projections/chain/history.h"
+#include "projections/event_facts.h"
 #include "projections/runner.h"
 
 namespace traceledger::api {
@@ -722,7 +723,7 @@ TEST(RenderEpcisEventTest, NativeEventsOfEveryTypeRoundTrip) {
 TEST(RenderEpcisEventTest, RegulatorEventsAreNotEpcisEvents) {
   const v1::Event recall = NativeOf(R"json({"eventId": "urn:uuid:x", "submitterId": "regulator:A",
       "recall": {"recallId": "RC-1"}})json");
-  EXPECT_FALSE(IsEpcisEvent(recall));
+  EXPECT_FALSE(projections::IsEpcisEvent(recall));
   auto rendered = RenderEpcisEvent(recall);
   ASSERT_FALSE(rendered.ok());
   EXPECT_EQ(rendered.status().code(), StatusCode::kInvalidArgument);

@@ -117,19 +117,6 @@ std::string OwnAlias(const v1::Event& event, Movement movement) {
   return "";
 }
 
-bool IsEpcisEvent(const v1::Event& event) {
-  switch (event.body_case()) {
-    case v1::Event::kObjectEvent:
-    case v1::Event::kAggregationEvent:
-    case v1::Event::kTransactionEvent:
-    case v1::Event::kTransformationEvent:
-    case v1::Event::kAssociationEvent:
-      return true;
-    default:
-      return false;
-  }
-}
-
 void AppendRef(std::string* out, const v1::OversightEventRef& ref) {
   out->append("entry ");
   out->append(std::to_string(ref.sequence()));

@@ -11,7 +11,8 @@
 //     view;
 //  3. build every view (projections::AllViews()) from sequence 0;
 //  4. rebuild every view (ProjectionRunner::Rebuild, then catch up) and check the rebuilt rows
-//     are byte-identical to the first build's;
+//     are byte-identical to the first build's; after the build and the rebuild, what the views'
+//     background compactions read, wrote and took (RocksDB's cfstats);
 //  5. trace --traces random lots (LGTIN classes, or class + ILMD lot) backward, forward and both,
 //     with the default limits; latency percentiles overall and for answers of at most 10,000
 //     nodes.
@@ -28,6 +29,7 @@
 #include <vector>
 
 #include <google/protobuf/util/json_util.h>
+#include <rocksdb/db.h>
 
 #include "ingest/event_decoder.h"
 #include "ledger/data_dir.h"
@@ -145,6 +147,37 @@ std::map<std::string, std::pair<uint64_t, uint64_t>> Digests(
   return out;
 }
 
+// RocksDB's background compactions of the views so far (every view's column family, since it
+// was last created): the work that competes with applying entries for the cores.
+struct CompactionWork {
+  double read_gb = 0;
+  double write_gb = 0;
+  double seconds = 0;
+  double cpu_seconds = 0;
+};
+CompactionWork ViewCompactions(const projections::ProjectionRunner& runner) {
+  CompactionWork work;
+  rocksdb::DB* db = runner.store().db();
+  for (const std::string& name : runner.names()) {
+    std::map<std::string, std::string> stats;
+    if (!db->GetMapProperty(runner.store().family(name), "rocksdb.cfstats", &stats)) continue;
+    auto stat = [&](const char* key) {
+      auto it = stats.find(key);
+      return it == stats.end() ? 0.0 : std::atof(it->second.c_str());
+    };
+    work.read_gb += stat("compaction.Sum.ReadGB");
+    work.write_gb += stat("compaction.Sum.WriteGB");
+    work.seconds += stat("compaction.Sum.CompSec");
+    work.cpu_seconds += stat("compaction.Sum.CompMergeCPU");
+  }
+  return work;
+}
+
+void PrintCompactions(const char* phase, const CompactionWork& work) {
+  std::printf("| views' compactions during the %s | read %.1f GB, wrote %.1f GB | %.1f | CPU %.1f s |\n",
+              phase, work.read_gb, work.write_gb, work.seconds, work.cpu_seconds);
+}
+
 double Percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
@@ -254,6 +287,7 @@ int Run(const Config& config) {
   std::printf("| build all views (%zu) | %llu | %.1f | %.0f |\n", (*runner)->names().size(),
               static_cast<unsigned long long>(total), build_seconds,
               static_cast<double>(total) / build_seconds);
+  PrintCompactions("build", ViewCompactions(**runner));
   std::fflush(stdout);
   const auto built = Digests(**runner);
 
@@ -266,10 +300,12 @@ int Run(const Config& config) {
   const double rebuild_seconds = Since(rebuild_start);  // the drops included
   const auto rebuilt = Digests(**runner);
   const bool identical = built == rebuilt;
-  std::printf("| rebuild all views from 0 (rows %s) | %llu | %.1f | %.0f |\n\n",
+  std::printf("| rebuild all views from 0 (rows %s) | %llu | %.1f | %.0f |\n",
               identical ? "byte-identical to the first build" : "DIFFER from the first build",
               static_cast<unsigned long long>(total), rebuild_seconds,
               static_cast<double>(total) / rebuild_seconds);
+  PrintCompactions("rebuild", ViewCompactions(**runner));  // the dropped families' work is gone
+  std::printf("\n");
   uint64_t rows = 0;
   std::printf("| view | rows |\n|---|---:|\n");
   for (const auto& [name, digest] : built) {

@@ -18,6 +18,7 @@
 
 #include "api/evidence/evidence_bundle.h"
 #include "api/query/event_query.h"
+#include "api/server/alert_page.h"
 #include "api/server/ledger_json.h"
 #include "projections/chain/genealogy.h"
 #include "projections/chain/history.h"
@@ -179,6 +180,12 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(ApiServices services,
       options.max_body_bytes == 0) {
     return Status::InvalidArgument(
         "api server: worker_threads, max_queued_connections and max_body_bytes must be > 0");
+  }
+  if (options.max_alert_rows_scanned == 0 ||
+      options.max_alert_rows_scanned > kMaxAlertRowsScannedPerPage) {
+    return Status::InvalidArgument("api server: max_alert_rows_scanned got " +
+                                   std::to_string(options.max_alert_rows_scanned) +
+                                   ", want 1 to " + std::to_string(kMaxAlertRowsScannedPerPage));
   }
   if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
     return Status::InvalidArgument("api server: TLS needs both a certificate and a key file");
@@ -629,12 +636,16 @@ void ApiServer::InstallRoutes() {
 
   // ---- alerts, timelines, cylinders ------------------------------------------------------
   http.Get("/alerts", wrap("GET /alerts", Action::kReadAlerts,
-                           [&views, views_ready](const httplib::Request& req, httplib::Response& res,
-                                                 const Principal& who) {
+                           [this, &views, views_ready](const httplib::Request& req,
+                                                       httplib::Response& res, const Principal& who) {
                              if (!views_ready(req, res)) return;
-                             auto since = UintParam(req, "since", 0, std::numeric_limits<uint64_t>::max());
+                             constexpr uint64_t kAny = std::numeric_limits<uint64_t>::max();
+                             auto since = UintParam(req, "since", 0, kAny);
                              auto limit = UintParam(req, "limit", kDefaultListLimit, kMaxListLimit);
-                             for (auto* v : {&since, &limit}) {
+                             // A previous page's nextAlertIndex, per kind: where to go on.
+                             auto serial_from = UintParam(req, "serial_from", 0, kAny);
+                             auto cylinder_from = UintParam(req, "cylinder_from", 0, kAny);
+                             for (auto* v : {&since, &limit, &serial_from, &cylinder_from}) {
                                if (auto* p = std::get_if<Problem>(v)) return SendProblem(res, *p);
                              }
                              const std::string kind = req.has_param("kind") ? req.get_param_value("kind") : "all";
@@ -642,40 +653,65 @@ void ApiServer::InstallRoutes() {
                                return SendProblem(res, BadParameter("kind", "kind=\"" + kind +
                                                                                  "\": want serial, cylinder or all"));
                              }
+                             for (const char* other : {"serial", "cylinder"}) {
+                               const std::string name = std::string(other) + "_from";
+                               if (kind != "all" && kind != other && req.has_param(name)) {
+                                 const std::string detail =
+                                     name + " is a cursor for kind=" + other + " or all, not kind=" + kind;
+                                 return SendProblem(res, BadParameter(name, detail));
+                               }
+                             }
                              json out = {{"since", std::get<uint64_t>(since)}};
                              // An enterprise sees the alerts about itself: the party whose event
-                             // raised a serial alert, the station of a cylinder alert.
-                             auto mine = [&](const json& alert) {
-                               if (who.role != Role::kEnterprise) return true;
-                               return alert.value("party", "") == who.party ||
-                                      alert.value("stationId", "") == who.party;
-                             };
-                             // One alert page (SerialAlertPage or CylinderAlertPage) into `out`.
-                             auto add = [&](const char* name, const auto& page) {
+                             // raised a serial alert, the station of a cylinder alert. It is
+                             // filtered while the page is read, so that the page fills up with
+                             // them (FilterAlertPage), never after.
+                             const bool everyone = who.role != Role::kEnterprise;
+                             const uint64_t n = std::get<uint64_t>(limit);
+                             // One alert page (SerialAlertPage or CylinderAlertPage) into `out`,
+                             // from `start` (an empty page: where to begin).
+                             auto add = [&](const char* name, const auto& start, const auto& read_from,
+                                            const auto& keep) {
+                               if (!start.ok()) {
+                                 SendProblem(res, ProblemFromStatus(start.status()));
+                                 return false;
+                               }
+                               auto page = FilterAlertPage(*start, n, options_.max_alert_rows_scanned,
+                                                           read_from, keep);
                                if (!page.ok()) {
                                  SendProblem(res, ProblemFromStatus(page.status()));
                                  return false;
                                }
-                               json page_json = ProtoJson(*page);
-                               json kept = json::array();
-                               for (auto& a : page_json["alerts"]) {
-                                 if (mine(a)) kept.push_back(a);
-                               }
-                               page_json["alerts"] = std::move(kept);
-                               out[name] = std::move(page_json);
+                               out[name] = ProtoJson(*page);
                                return true;
                              };
-                             const uint64_t from = std::get<uint64_t>(since);
-                             const uint64_t n = std::get<uint64_t>(limit);
-                             if (kind != "cylinder" &&
-                                 !add("serial", projections::SerialAlerts(
-                                                    views.Reader(projections::kSerialsViewName), from, n))) {
-                               return;
+                             if (kind != "cylinder") {
+                               const projections::ViewReader reader = views.Reader(projections::kSerialsViewName);
+                               auto read_from = [&reader](uint64_t index, size_t rows) {
+                                 return projections::SerialAlertsFrom(reader, index, rows);
+                               };
+                               auto keep = [&](const v1::SerialAlert& a) {
+                                 return everyone || a.party() == who.party;
+                               };
+                               const auto start =
+                                   req.has_param("serial_from")
+                                       ? read_from(std::get<uint64_t>(serial_from), 0)
+                                       : projections::SerialAlerts(reader, std::get<uint64_t>(since), 0);
+                               if (!add("serial", start, read_from, keep)) return;
                              }
-                             if (kind != "serial" &&
-                                 !add("cylinder", projections::CylinderAlerts(
-                                                      views.Reader(projections::kCylindersViewName), from, n))) {
-                               return;
+                             if (kind != "serial") {
+                               const projections::ViewReader reader = views.Reader(projections::kCylindersViewName);
+                               auto read_from = [&reader](uint64_t index, size_t rows) {
+                                 return projections::CylinderAlertsFrom(reader, index, rows);
+                               };
+                               auto keep = [&](const v1::CylinderAlert& a) {
+                                 return everyone || a.station_id() == who.party;
+                               };
+                               const auto start =
+                                   req.has_param("cylinder_from")
+                                       ? read_from(std::get<uint64_t>(cylinder_from), 0)
+                                       : projections::CylinderAlerts(reader, std::get<uint64_t>(since), 0);
+                               if (!add("cylinder", start, read_from, keep)) return;
                              }
                              SendJson(res, 200, out);
                            }));

@@ -15,7 +15,7 @@
 //  - Limits, all named in ServerOptions: worker threads, queued connections (the listener
 //    stops accepting while that many wait: back-pressure into the kernel's backlog), request
 //    body bytes (413 body_too_large), events per capture (413 too_many_events), read/write/
-//    keep-alive timeouts, trace node and depth limits.
+//    keep-alive timeouts, trace node and depth limits, alert rows read per page.
 //
 // Thread-safety: Bind/Serve/Stop may be called from different threads; Stop is idempotent.
 #ifndef TRACELEDGER_API_SERVER_SERVER_H_
@@ -30,6 +30,7 @@
 #include <string>
 
 #include "api/auth/token_store.h"
+#include "api/server/alert_page.h"
 #include "api/server/capture.h"
 #include "api/server/metrics.h"
 #include "ledger/base/status.h"
@@ -61,6 +62,9 @@ struct ServerOptions {
   std::string tls_key_file;
   std::string tls_client_ca_file;
   projections::TraceLimits trace_limits;
+  // Most alert rows one GET /alerts page reads while it looks for the caller's alerts (> 0;
+  // alert_page.h). A page cut by it is short and carries the cursor to go on from.
+  size_t max_alert_rows_scanned = kMaxAlertRowsScannedPerPage;
   // How long a read may wait for the views to apply a given sequence (?after=SEQ).
   std::chrono::milliseconds max_view_wait{10000};
   std::function<int64_t()> clock_unix_micros;

@@ -2,7 +2,8 @@
 // how long a trace takes, over a generated mixed supply chain (tools/gen).
 //
 //   projection_bench [--events 10000000] [--seed 1] [--dir /tmp/projection_bench]
-//                    [--encoding protobuf|json] [--traces 1000] [--keep]
+//                    [--encoding protobuf|json] [--traces 1000] [--batch-entries 100000]
+//                    [--keep]
 //
 // Phases, each printed with its figures:
 //  1. generate the chain and append it to a new ledger (batches of 1,000, durable);
@@ -62,6 +63,7 @@ struct Config {
   std::string dir = "/tmp/projection_bench";
   v1::EventEncoding encoding = v1::EVENT_ENCODING_PROTOBUF;
   size_t traces = 1000;
+  size_t batch_entries = projections::RunnerOptions().batch_entries;  // the runner's default
   bool keep = false;
 };
 
@@ -116,8 +118,9 @@ class NoOpProjection final : public projections::Projection {
   uint64_t applied_ = 0;
 };
 
-projections::RunnerOptions Options() {
+projections::RunnerOptions Options(const Config& config) {
   projections::RunnerOptions options;
+  options.batch_entries = config.batch_entries;
   options.decoder = [](v1::EventEncoding encoding, std::string_view bytes) {
     return ingest::DecodeEvent(bytes, encoding);
   };
@@ -270,7 +273,7 @@ int Run(const Config& config) {
     std::vector<std::unique_ptr<projections::Projection>> noop;
     noop.push_back(std::make_unique<NoOpProjection>());
     auto runner = projections::ProjectionRunner::Open(config.dir + "/noop", std::move(noop),
-                                                      Options());
+                                                      Options(config));
     if (!runner.ok()) Die("opening the reference runner", runner.status());
     const double seconds = CatchUpWithProgress(**runner, *source, total, "reference");
     std::printf("| reference: read + decode + facts, no view | %llu | %.1f | %.0f |\n",
@@ -280,8 +283,8 @@ int Run(const Config& config) {
   }
 
   // 3. Build every view.
-  auto runner =
-      projections::ProjectionRunner::Open(config.dir + "/views", projections::AllViews(), Options());
+  auto runner = projections::ProjectionRunner::Open(config.dir + "/views",
+                                                    projections::AllViews(), Options(config));
   if (!runner.ok()) Die("opening the views", runner.status());
   const double build_seconds = CatchUpWithProgress(**runner, *source, total, "build");
   std::printf("| build all views (%zu) | %llu | %.1f | %.0f |\n", (*runner)->names().size(),
@@ -307,12 +310,15 @@ int Run(const Config& config) {
   PrintCompactions("rebuild", ViewCompactions(**runner));  // the dropped families' work is gone
   std::printf("\n");
   uint64_t rows = 0;
-  std::printf("| view | rows |\n|---|---:|\n");
+  // The digest, to compare the rows of two builds of the bench (same --events and --seed).
+  std::printf("| view | rows | FNV-1a of the rows |\n|---|---:|---|\n");
   for (const auto& [name, digest] : built) {
-    std::printf("| %s | %llu |\n", name.c_str(), static_cast<unsigned long long>(digest.second));
+    std::printf("| %s | %llu | %016llx |\n", name.c_str(),
+                static_cast<unsigned long long>(digest.second),
+                static_cast<unsigned long long>(digest.first));
     rows += digest.second;
   }
-  std::printf("| all | %llu |\n\n", static_cast<unsigned long long>(rows));
+  std::printf("| all | %llu | |\n\n", static_cast<unsigned long long>(rows));
   std::fflush(stdout);
 
   // 5. Traces.
@@ -378,19 +384,22 @@ int main(int argc, char** argv) {
                      value.c_str());
         return 2;
       }
+    } else if (flag == "--batch-entries" && has_value) {
+      config.batch_entries = std::strtoull(argv[++i], nullptr, 10);
     } else if (flag == "--keep") {
       config.keep = true;
     } else {
       std::fprintf(stderr,
                    "usage: projection_bench [--events 10000000] [--seed 1] "
                    "[--dir /tmp/projection_bench] [--encoding protobuf|json] [--traces 1000] "
-                   "[--keep]\nunknown or incomplete flag: %s\n",
+                   "[--batch-entries 100000] [--keep]\nunknown or incomplete flag: %s\n",
                    flag.c_str());
       return 2;
     }
   }
-  if (config.events == 0 || config.traces == 0) {
-    std::fprintf(stderr, "projection_bench: --events and --traces must be positive\n");
+  if (config.events == 0 || config.traces == 0 || config.batch_entries == 0) {
+    std::fprintf(stderr,
+                 "projection_bench: --events, --traces and --batch-entries must be positive\n");
     return 2;
   }
   return traceledger::tools::Run(config);

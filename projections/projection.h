@@ -72,9 +72,22 @@ class ViewReader {
   struct BatchScan;
   void ReuseIteratorInBatch();
 
+  // What the runner knows of the database's rows from the batch before this one (the runner's
+  // readers only). Point reads look here before the database: an object's rows are mostly read
+  // again soon after they were last read or written (shipped, then received, then sold), and a
+  // read of the database, found or not, looks at every level-0 file's filter. Get then records
+  // what it found in `reading` (so such a reader, like the runner's, is used by one thread).
+  struct KnownRows {
+    const PendingRows* written = nullptr;  // the batch before's rows, now in the database
+    const PendingRows* read = nullptr;     // what it read (a row without a value: none there)
+    PendingRows* reading = nullptr;        // what this batch reads, kept for the next one
+  };
+  void ReadKnownRowsFirst(const KnownRows& known) { known_ = known; }
+
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* family_;
   PendingRows* pending_;  // null: reads the database only
+  KnownRows known_;  // all null: none
   std::shared_ptr<BatchScan> batch_scan_;  // null: an iterator per scan
 };
 

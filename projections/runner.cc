@@ -78,7 +78,7 @@ Result<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Open(
         continue;
       }
       placed.insert(it->first);
-      runner->slots_.push_back({std::move(it->second), 0});
+      runner->slots_.push_back({std::move(it->second), 0, nullptr, nullptr, nullptr, nullptr, false});
       it = pending.erase(it);
       progress = true;
     }
@@ -237,22 +237,50 @@ Status ProjectionRunner::ApplyBatch(EntrySource& source, uint64_t from, uint64_t
 Status ProjectionRunner::ApplyGroups(const std::vector<size_t>& groups,
                                      const std::vector<DecodedEntry>& entries, uint64_t to) {
   rocksdb::DB* db = store_->db();
-  // Each view's rows of this batch, in memory until the batch is written (with the cursors).
-  std::vector<PendingRows> pending(slots_.size());
+  // Each view's rows of this batch, in memory until the batch is written (with the cursors);
+  // emptied here rather than after the write, so a batch that failed leaves nothing behind.
+  for (size_t g : groups) {
+    for (size_t i : groups_[g].slots) {
+      Slot& slot = slots_[i];
+      if (slot.pending == nullptr) {
+        slot.pending = std::make_unique<PendingRows>();
+        slot.written = std::make_unique<PendingRows>();
+        slot.read = std::make_unique<PendingRows>();
+        slot.reading = std::make_unique<PendingRows>();
+      }
+      // The last batch's rows and reads, if it was written, are what the database holds for
+      // their keys now.
+      if (slot.known_valid) {
+        std::swap(slot.pending, slot.written);
+        std::swap(slot.reading, slot.read);
+      } else {
+        slot.written->Clear();
+        slot.read->Clear();
+      }
+      slot.known_valid = false;  // until this batch's write succeeds
+      slot.pending->Clear();
+      slot.reading->Clear();
+    }
+  }
+  const auto known_rows = [](const Slot& slot) {
+    return ViewReader::KnownRows{slot.written.get(), slot.read.get(), slot.reading.get()};
+  };
   for (size_t g : groups) {
     const auto start = std::chrono::steady_clock::now();
     std::vector<ViewRows> rows;
     rows.reserve(groups_[g].slots.size());
     for (size_t i : groups_[g].slots) {
-      rows.emplace_back(db, store_->family(slots_[i].projection->name()), &pending[i]);
+      rows.emplace_back(db, store_->family(slots_[i].projection->name()), slots_[i].pending.get());
       // Why safe: the group's families are written only after its readers are gone (below).
       rows.back().ReuseIteratorInBatch();
+      rows.back().ReadKnownRowsFirst(known_rows(slots_[i]));
       for (const std::string& dependency : slots_[i].projection->dependencies()) {
         size_t index = 0;
         while (index < i && slots_[index].projection->name() != dependency) ++index;
         TL_ASSERT(index < i);  // placed before its dependents, in the same group
-        ViewReader reader(db, store_->family(dependency), &pending[index]);
+        ViewReader reader(db, store_->family(dependency), slots_[index].pending.get());
         reader.ReuseIteratorInBatch();
+        reader.ReadKnownRowsFirst(known_rows(slots_[index]));
         rows.back().dependencies_.emplace_back(dependency, std::move(reader));
       }
     }
@@ -296,11 +324,14 @@ Status ProjectionRunner::ApplyGroups(const std::vector<size_t>& groups,
   for (size_t i : written) {
     cursor.set_version(slots_[i].projection->version());
     cursors.push_back(DeterministicBytes(cursor));
-    writes.push_back({slots_[i].projection->name(), &pending[i], cursors.back()});
-    row_count += pending[i].size();
+    writes.push_back({slots_[i].projection->name(), slots_[i].pending.get(), cursors.back()});
+    row_count += slots_[i].pending->size();
   }
   TL_RETURN_IF_ERROR(store_->Write(writes, row_count >= options_.table_file_min_rows));
-  for (size_t i : written) slots_[i].next = std::max(slots_[i].next, to);
+  for (size_t i : written) {
+    slots_[i].next = std::max(slots_[i].next, to);
+    slots_[i].known_valid = true;
+  }
   return Status::Ok();
 }
 
@@ -347,6 +378,7 @@ Status ProjectionRunner::Rebuild(std::string_view name) {
     found = found || slot.projection->name() == name;
     TL_RETURN_IF_ERROR(store_->Reset(slot.projection->name()));
     slot.next = 0;
+    slot.known_valid = false;  // the rows it knows of are gone from the database
   }
   if (!found) return Status::NotFound("no projection named " + std::string(name));
   return Status::Ok();

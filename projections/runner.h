@@ -89,6 +89,16 @@ class ProjectionRunner {
   struct Slot {
     std::unique_ptr<Projection> projection;
     uint64_t next = 0;  // next sequence to apply
+    // The rows of the batch being applied; kept between batches so that its memory is reused
+    // (made on first use).
+    std::unique_ptr<PendingRows> pending;
+    // What the batch before wrote and read (ViewReader::KnownRows), kept while `known_valid`:
+    // that batch's write succeeded and the view was not reset since. `reading` is filled by
+    // this batch's reads.
+    std::unique_ptr<PendingRows> written;
+    std::unique_ptr<PendingRows> read;
+    std::unique_ptr<PendingRows> reading;
+    bool known_valid = false;
   };
   // Views connected by dependencies, applied by one thread in slot order.
   struct Group {

@@ -187,6 +187,97 @@ TEST_F(RunnerTest, TableFilesAndWriteBatchesLeaveTheSameRows) {
   EXPECT_EQ(Dump(files->store(), "latest"), before);
 }
 
+// Reads, changes and deletes a few rows per entry, chosen by the entry's number from a small
+// set of keys, so that rows are read in one batch, written or deleted in the next, read absent,
+// and so on: its rows depend on every read answering what the view holds at that entry.
+class ReadModifyWrite : public Projection {
+ public:
+  std::string_view name() const override { return "rmw"; }
+  uint32_t version() const override { return 1; }
+  Status Apply(const AppliedEntry& entry, ViewRows& rows) override {
+    const uint64_t mixed = (entry.sequence + 1) * 0x9E3779B97F4A7C15ULL;
+    const std::string key = Key("k").U64(mixed % 23).str();
+    const std::string other = Key("k").U64((mixed >> 20) % 23).str();
+    TL_ASSIGN_OR_RETURN(std::optional<std::string> value, rows.Get(key));
+    TL_ASSIGN_OR_RETURN(std::optional<std::string> seen, rows.Get(other));
+    if (!value.has_value()) {
+      rows.Put(key, "1");
+    } else if (std::stoull(*value) % 4 == 3) {
+      rows.Delete(key);
+    } else {
+      rows.Put(key, std::to_string(std::stoull(*value) + 1 + (seen.has_value() ? 1 : 0)));
+    }
+    // A row only some entries write, read by others before and after.
+    if (mixed % 5 == 0) rows.Put(Key("s").U64(entry.sequence).str(), seen.value_or("none"));
+    return Status::Ok();
+  }
+};
+
+TEST_F(RunnerTest, ReadsAcrossBatchesAnswerWhatTheViewHoldsAtEachEntry) {
+  // The runner answers point reads from what the batch before wrote and read: small batches
+  // (many of them), written as table files or as write batches, must leave the rows one batch
+  // leaves.
+  auto open = [&](const std::string& name, size_t batch_entries, size_t table_file_min_rows) {
+    std::vector<std::unique_ptr<Projection>> projections;
+    projections.push_back(std::make_unique<ReadModifyWrite>());
+    RunnerOptions options;
+    options.batch_entries = batch_entries;
+    options.table_file_min_rows = table_file_min_rows;
+    return *ProjectionRunner::Open(Views(name), std::move(projections), options);
+  };
+  auto files = open("files", 4, 0);
+  auto batches = open("batches", 7, SIZE_MAX);
+  for (int round = 0; round < 10; ++round) {
+    Append(37, 3);
+    ASSERT_TRUE(files->CatchUp(*source_).ok());
+    ASSERT_TRUE(batches->CatchUp(*source_).ok());
+  }
+  auto whole = open("whole", 100000, 0);
+  ASSERT_TRUE(whole->CatchUp(*source_).ok());
+  const auto expected = Dump(whole->store(), "rmw");
+  EXPECT_GT(expected.size(), 23u);
+  EXPECT_EQ(Dump(files->store(), "rmw"), expected);
+  EXPECT_EQ(Dump(batches->store(), "rmw"), expected);
+}
+
+// CountBySubmitter that fails once, the first time it meets entry `fail_at`.
+class CountFailingOnce : public CountBySubmitter {
+ public:
+  explicit CountFailingOnce(uint64_t fail_at) : fail_at_(fail_at) {}
+  Status Apply(const AppliedEntry& entry, ViewRows& rows) override {
+    if (entry.sequence == fail_at_ && !failed_) {
+      failed_ = true;
+      return Status::Unavailable("failing once on purpose");
+    }
+    return CountBySubmitter::Apply(entry, rows);
+  }
+
+ private:
+  uint64_t fail_at_;
+  bool failed_ = false;
+};
+
+TEST_F(RunnerTest, ABatchThatFailedHalfwayLeavesNothingForTheRetryToRead) {
+  // The runner reads a view's rows of the batch written before from memory: the half-applied
+  // rows of a batch that failed (never written) must not be read as if they were.
+  Append(50, 2);
+  std::vector<std::unique_ptr<Projection>> projections;
+  projections.push_back(std::make_unique<CountFailingOnce>(25));
+  RunnerOptions options;
+  options.batch_entries = 10;
+  options.table_file_min_rows = 0;  // table files, as a catch-up writes them
+  auto runner = *ProjectionRunner::Open(Views("v"), std::move(projections), options);
+  const Result<uint64_t> failed = runner->CatchUp(*source_);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("count at entry 25"), std::string::npos)
+      << failed.status().message();
+  EXPECT_EQ(runner->NextSequence("count"), 20u);  // batches [0, 10) and [10, 20) written
+  ASSERT_EQ(*runner->CatchUp(*source_), 30u);
+  const auto counts = Dump(runner->store(), "count");
+  EXPECT_EQ(DecodeFixed64BigEndian(counts.at(Key("c").Str("party-0").str())), 25u);
+  EXPECT_EQ(DecodeFixed64BigEndian(counts.at(Key("c").Str("party-1").str())), 25u);
+}
+
 TEST_F(RunnerTest, CursorsSurviveAReopenAndNothingIsAppliedTwice) {
   Append(50, 1);
   {

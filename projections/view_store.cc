@@ -110,15 +110,41 @@ std::string DeterministicBytes(const google::protobuf::Message& message) {
 // ViewReader / ViewRows
 
 Result<std::optional<std::string>> ViewReader::Get(std::string_view key) const {
+  auto value_of = [](const PendingRows::Row& row) {
+    return row.has_value() ? std::optional<std::string>(row.value()) : std::optional<std::string>();
+  };
   if (pending_ != nullptr) {
-    if (const std::optional<std::string>* row = pending_->Find(key)) return *row;
+    if (const PendingRows::Row* row = pending_->Find(key)) return value_of(*row);
   }
-  std::string value;
-  const rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), family_, rocksdb::Slice(key.data(), key.size()), &value);
-  if (s.IsNotFound()) return std::optional<std::string>();
-  TL_RETURN_IF_ERROR(FromRocksDb(s, "reading a view row"));
-  return std::optional<std::string>(std::move(value));
+  if (known_.reading != nullptr) {
+    // Read already in this batch (the database does not change until the batch is written).
+    if (const PendingRows::Row* row = known_.reading->Find(key)) return value_of(*row);
+  }
+  // The batch before's rows, then what it read: what the database holds for those keys now.
+  // Whatever is found here or in the database is kept for the next batch (known_.reading).
+  std::optional<std::string> value;
+  const PendingRows::Row* known = nullptr;
+  if (known_.written != nullptr) known = known_.written->Find(key);
+  if (known == nullptr && known_.read != nullptr) known = known_.read->Find(key);
+  if (known != nullptr) {
+    value = value_of(*known);
+  } else {
+    std::string stored;
+    const rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), family_, rocksdb::Slice(key.data(), key.size()), &stored);
+    if (!s.IsNotFound()) {
+      TL_RETURN_IF_ERROR(FromRocksDb(s, "reading a view row"));
+      value = std::move(stored);
+    }
+  }
+  if (known_.reading != nullptr) {
+    if (value.has_value()) {
+      known_.reading->Put(key, *value);
+    } else {
+      known_.reading->Delete(key);
+    }
+  }
+  return value;
 }
 
 namespace {
@@ -136,16 +162,16 @@ Status MergedScan(rocksdb::Iterator& it, const PendingRows* pending, std::string
         it.Valid() && (stored = it.key().ToStringView()).substr(0, prefix.size()) == prefix;
     const bool has_pending = row != rows.end();
     if (!has_stored && !has_pending) break;
-    const int order = !has_pending ? -1 : !has_stored ? 1 : stored.compare((*row)->first);
+    const int order = !has_pending ? -1 : !has_stored ? 1 : stored.compare((*row)->key());
     if (order < 0) {
       if (!visit(stored, it.value().ToStringView())) break;
       it.Next();
       continue;
     }
     if (order == 0) it.Next();  // replaced or deleted in this batch
-    const auto& [key, value] = **row;
+    const PendingRows::Row& pending_row = **row;
     ++row;
-    if (value.has_value() && !visit(key, *value)) break;
+    if (pending_row.has_value() && !visit(pending_row.key(), pending_row.value())) break;
   }
   return FromRocksDb(it.status(), "scanning a view");
 }
@@ -311,9 +337,10 @@ Status ViewStore::WriteBatch(const std::vector<ViewWrite>& writes) {
     rocksdb::ColumnFamilyHandle* handle = family(write.view);
     if (handle == nullptr) return Status::NotFound("no view " + std::string(write.view));
     rocksdb::Status s;
-    write.rows->ForEachInOrder([&](const std::string& key, const std::optional<std::string>& value) {
-      const rocksdb::Slice k(key.data(), key.size());
-      if (s.ok()) s = value.has_value() ? batch.Put(handle, k, *value) : batch.Delete(handle, k);
+    write.rows->ForEachInOrder([&](const PendingRows::Row& row) {
+      const rocksdb::Slice key(row.key().data(), row.key().size());
+      const rocksdb::Slice value(row.value().data(), row.value().size());
+      if (s.ok()) s = row.has_value() ? batch.Put(handle, key, value) : batch.Delete(handle, key);
     });
     TL_RETURN_IF_ERROR(FromRocksDb(s, "batching view rows"));
     TL_RETURN_IF_ERROR(FromRocksDb(
@@ -347,9 +374,10 @@ Status ViewStore::WriteTableFiles(const std::vector<ViewWrite>& writes) {
         writer.Put(rocksdb::Slice(kCursorKey.data(), kCursorKey.size()), write.cursor),
         "writing a view cursor"));
     rocksdb::Status s;
-    write.rows->ForEachInOrder([&](const std::string& key, const std::optional<std::string>& value) {
-      const rocksdb::Slice k(key.data(), key.size());
-      if (s.ok()) s = value.has_value() ? writer.Put(k, *value) : writer.Delete(k);
+    write.rows->ForEachInOrder([&](const PendingRows::Row& row) {
+      const rocksdb::Slice key(row.key().data(), row.key().size());
+      const rocksdb::Slice value(row.value().data(), row.value().size());
+      if (s.ok()) s = row.has_value() ? writer.Put(key, value) : writer.Delete(key);
     });
     TL_RETURN_IF_ERROR(FromRocksDb(s, "writing view rows to " + paths.back()));
     TL_RETURN_IF_ERROR(FromRocksDb(writer.Finish(), "finishing " + paths.back()));

@@ -5,16 +5,20 @@
 // and the database under them, so a projection reads its own writes; the runner then writes
 // them, in key order, with the cursor.
 //
-// Layout: the rows sit in insertion order in fixed-size chunks, found through one open-
-// addressing hash table of row indices keyed by the whole key (linear probing, power-of-two
-// capacity, at most half full; each slot keeps 32 bits of the key's hash, so a probe rarely
-// compares a key it does not match). A read or write is one hash, usually one probe and one
-// key comparison. Why: a batch of 100,000 entries holds ~700,000 rows whose keys share long
-// prefixes ("o" 0x00 "urn:epc:id:sgtin:..."), and the layout before this (a hash map of first
-// components, each holding an ordered map of its rows) spent ~30 % of applying a batch in
-// that hash map and in long key comparisons in the small maps. This layout cut the CPU time
-// of the 300,000-event projection bench (tools/bench) by ~17 % and raised its rebuild rate by
-// ~24 %.
+// Layout: each row is a small header followed by its key and then room for its value, all in
+// an arena of 1 MiB blocks, found through one open-addressing hash table of row pointers keyed
+// by the whole key (linear probing, power-of-two capacity, at most half full; each slot keeps
+// 32 bits of the key's hash, so a probe rarely compares a key it does not match). A read or
+// write is one hash, usually one probe and one key comparison, and touches two cache lines (the
+// slot, and the row with its key). A value that grows gets new room in the arena; nothing is
+// freed until Clear, which keeps the blocks for the next batch (the runner keeps one PendingRows
+// per view): a catch-up neither allocates per row nor faults its rows' memory in again for
+// every batch. Why: a batch of 100,000 entries holds ~700,000 rows whose keys share long
+// prefixes ("o" 0x00 "urn:epc:id:sgtin:..."). The first layout (a hash map of first
+// components, each an ordered map of its rows) spent ~30 % of applying a batch in that map and
+// in long key comparisons; one flat table of std::string rows cut the 300,000-event bench's CPU
+// by ~17 %; rows in the arena (no allocation per row and value, one cache line fewer per probe)
+// took a few per cent more (docs/BENCHMARKS.md, "session 10").
 //
 // Key order is needed only by prefix scans (Under) and once per batch (ForEachInOrder), so
 // it is not kept on every write. Each row is also linked into the group of its key's first
@@ -24,9 +28,10 @@
 // never scanned while applying and are sorted once, when the batch is written, after the
 // groups themselves are sorted by their first component.
 //
-// Rows never move once added (the chunks are never reallocated): the value Find returns and
-// the rows Under returns stay valid until Clear, while rows are added or changed (MergedScan
-// holds them while its visitor may write the view); a Put or Delete changes a row in place.
+// Rows never move once added: the rows Find and Under return stay valid until Clear, while
+// rows are added or changed (MergedScan holds them while its visitor may write the view); a
+// Put or Delete changes a row in place (a value that grows moves to new room, and the old
+// bytes stay readable until Clear).
 //
 // Why not rocksdb::WriteBatchWithIndex: its skiplist index and base-delta iterators were the
 // largest cost of applying entries before this (projections/README.md, "Performance").
@@ -41,6 +46,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,32 +60,62 @@ namespace traceledger::projections {
 
 class PendingRows {
  public:
-  // A key and its value, or nullopt for a row deleted in this batch.
-  using Row = std::pair<std::string, std::optional<std::string>>;
+  // One row: its key and, unless this batch deleted it, its value. Rows live in the arena and
+  // never move; the key is stored right after the row (one cache line for a probe's compare).
+  class Row {
+   public:
+    std::string_view key() const {
+      return std::string_view(reinterpret_cast<const char*>(this + 1), key_size_);
+    }
+    bool has_value() const { return has_value_; }
+    // The value; empty if the row is deleted.
+    std::string_view value() const {
+      return has_value_ ? std::string_view(space_, value_size_) : std::string_view();
+    }
 
-  // The pending state of `key`: null if this batch did not touch it; else the value, or
-  // nullopt if it was deleted. Valid until Clear.
-  const std::optional<std::string>* Find(std::string_view key) const {
-    if (size_ == 0) return nullptr;
+   private:
+    friend class PendingRows;
+    char* space_ = nullptr;        // room for the value: value_capacity_ bytes in the arena
+    uint64_t hash = 0;             // of the key, to rehash without it
+    uint32_t key_size_ = 0;
+    uint32_t value_size_ = 0;
+    uint32_t value_capacity_ = 0;
+    uint32_t next = 0;             // the group's next row, in insertion order; kEmpty after last
+    bool has_value_ = false;
+  };
+
+  PendingRows() = default;
+  PendingRows(const PendingRows&) = delete;
+  PendingRows& operator=(const PendingRows&) = delete;
+
+  // The pending row of `key`, or null if this batch did not touch it (a row without a value:
+  // deleted in this batch). Valid until Clear.
+  const Row* Find(std::string_view key) const {
+    if (size() == 0) return nullptr;
     const uint64_t hash = Hash(key);
     // Bounded: the table is at most half full, so an empty slot ends the probe.
     for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
-      const Slot slot = slots_[i];
-      if (slot.index == kEmpty) return nullptr;
-      if (slot.tag == Tag(hash) && RowAt(slot.index).first == key) {
-        return &RowAt(slot.index).second;
-      }
+      const Slot& slot = slots_[i];
+      if (slot.row == nullptr) return nullptr;
+      if (slot.tag == Tag(hash) && slot.row->key() == key) return slot.row;
     }
   }
   void Put(std::string_view key, std::string_view value) {
-    std::optional<std::string>& row = RowFor(key).second;
-    if (row.has_value()) {
-      row->assign(value.data(), value.size());  // reuses the old value's buffer
-    } else {
-      row.emplace(value);
+    Row& row = RowFor(key, value.size());
+    if (value.size() > row.value_capacity_) {
+      // Grown: new room (the old stays, unused, until Clear; a scan may still be reading it).
+      row.space_ = Allocate(value.size());
+      row.value_capacity_ = Size32(value.size());
     }
+    if (!value.empty()) std::memcpy(row.space_, value.data(), value.size());
+    row.value_size_ = Size32(value.size());
+    row.has_value_ = true;
   }
-  void Delete(std::string_view key) { RowFor(key).second.reset(); }
+  void Delete(std::string_view key) {
+    Row& row = RowFor(key, 0);
+    row.has_value_ = false;
+    row.value_size_ = 0;
+  }
 
   // The rows whose key starts with `prefix`, in key order, into `out` (replacing its contents).
   // The rows stay valid until Clear.
@@ -94,23 +130,21 @@ class PendingRows {
       const std::vector<uint32_t>& rows = SortedRows(groups_[group]);
       auto it = std::lower_bound(rows.begin(), rows.end(), prefix,
                                  [&](uint32_t row, std::string_view p) { return Key(row) < p; });
-      for (; it != rows.end() && StartsWith(Key(*it), prefix); ++it) out->push_back(&RowAt(*it));
+      for (; it != rows.end() && StartsWith(Key(*it), prefix); ++it) out->push_back(rows_[*it]);
       return;
     }
     // A shorter prefix (a whole tag, say) may span groups: look at every row (rare: the views
     // scan by object).
-    for (uint32_t row = 0; row < size_; ++row) {
-      if (StartsWith(Key(row), prefix)) out->push_back(&RowAt(row));
+    for (const Row* row : rows_) {
+      if (StartsWith(row->key(), prefix)) out->push_back(row);
     }
     std::sort(out->begin(), out->end(),
-              [](const Row* a, const Row* b) { return a->first < b->first; });
+              [](const Row* a, const Row* b) { return a->key() < b->key(); });
   }
 
-  // Calls visit(key, value) for every row, in key order.
-  void ForEachInOrder(
-      const std::function<void(const std::string&, const std::optional<std::string>&)>& visit)
-      const {
-    if (size_ == 0) return;
+  // Calls visit(row) for every row, in key order.
+  void ForEachInOrder(const std::function<void(const Row&)>& visit) const {
+    if (size() == 0) return;
     // Groups are contiguous in key order and ordered by their first component (which ends at
     // its first 0x00 after the tag, so none is a prefix of another); a key without one goes
     // before a group exactly when it sorts before the group's first component.
@@ -125,37 +159,50 @@ class PendingRows {
     std::vector<uint32_t> rows;
     auto next = ungrouped.begin();
     for (const auto& [first_component, group] : order) {
-      for (; next != ungrouped.end() && Key(*next) < first_component; ++next) {
-        visit(RowAt(*next).first, RowAt(*next).second);
-      }
+      for (; next != ungrouped.end() && Key(*next) < first_component; ++next) visit(*rows_[*next]);
       InOrder(groups_[group], &rows);
-      for (uint32_t row : rows) visit(RowAt(row).first, RowAt(row).second);
+      for (uint32_t row : rows) visit(*rows_[row]);
     }
-    for (; next != ungrouped.end(); ++next) visit(RowAt(*next).first, RowAt(*next).second);
+    for (; next != ungrouped.end(); ++next) visit(*rows_[*next]);
   }
 
-  size_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
-  void Clear() { *this = PendingRows(); }
+  size_t size() const { return rows_.size(); }
+  bool empty() const { return rows_.empty(); }
+  // Forgets every row. Keeps the arena's blocks (up to what the batch used) for the next batch,
+  // so a catch-up does not allocate and fault in its rows' memory again for every batch.
+  void Clear() {
+    const size_t used = size();
+    rows_.clear();
+    groups_.clear();
+    group_slots_.clear();
+    group_mask_ = 0;
+    last_group_ = kEmpty;
+    // The next batch is likely as large: a table that fits it, so it need not grow again. Its
+    // size follows the batch just applied, so clearing costs what that batch did (a small
+    // batch following the head does not pay for the table of a large one before it).
+    size_t slot_count = kMinSlots;
+    while (slot_count < used * 2 + 2) slot_count *= 2;
+    slots_.assign(slot_count, Slot());
+    mask_ = slot_count - 1;
+    arena_.Reset();
+  }
 
  private:
-  static constexpr uint32_t kEmpty = UINT32_MAX;  // a free slot; no group
+  static constexpr uint32_t kEmpty = UINT32_MAX;  // no row; no group
   static constexpr uint32_t kMaxRows = UINT32_MAX - 1;
-  static constexpr size_t kRowsPerChunk = 1024;
-  static_assert((kRowsPerChunk & (kRowsPerChunk - 1)) == 0, "chunks are indexed by bits");
   static constexpr size_t kMinSlots = 64;
   static constexpr uint32_t kUngrouped = 0;  // groups_[0]: the keys without a first component
   static constexpr uint32_t kFirstGroup = 1;
 
-  // A row (or group) index and the high half of its key's hash.
+  // A row and the high half of its key's hash.
   struct Slot {
-    uint32_t index = kEmpty;
+    Row* row = nullptr;
     uint32_t tag = 0;
   };
-  // What the rows keep beside the key and value.
-  struct RowLinks {
-    uint64_t hash;       // of the key, to rehash without it
-    uint32_t next;       // the group's next row, in insertion order; kEmpty after the last
+  // A group (first component) and the high half of its hash.
+  struct GroupSlot {
+    uint32_t index = kEmpty;
+    uint32_t tag = 0;
   };
   // The rows of one first component (or of the keys without one): a list through the rows'
   // links, so that adding a row allocates nothing, and a sorted copy made only when scanned.
@@ -169,10 +216,53 @@ class PendingRows {
     uint32_t sorted_through = kEmpty;  // row
   };
 
+  // Memory for rows and values: large blocks handed out in order, kept across Clear. Nothing is
+  // freed on its own; a value that grows gets new room.
+  class Arena {
+   public:
+    char* Allocate(size_t bytes) {
+      bytes = (bytes + 7) & ~size_t{7};  // rows are 8-aligned
+      if (bytes > kBlockBytes / 4) {
+        // Larger than a quarter block: a block of its own, freed by Reset.
+        return large_.emplace_back(std::make_unique<char[]>(bytes)).get();
+      }
+      if (blocks_.empty() || bytes > kBlockBytes - used_) {
+        if (current_ + 1 < blocks_.size()) {
+          ++current_;
+        } else {
+          blocks_.push_back(std::make_unique<char[]>(kBlockBytes));
+          current_ = blocks_.size() - 1;
+        }
+        used_ = 0;
+      }
+      char* at = blocks_[current_].get() + used_;
+      used_ += bytes;
+      return at;
+    }
+    void Reset() {
+      // Keeps the blocks this batch used (a bound on what the next one needs), frees the rest.
+      if (!blocks_.empty()) blocks_.resize(current_ + 1);
+      current_ = 0;
+      used_ = 0;
+      large_.clear();
+    }
+
+   private:
+    static constexpr size_t kBlockBytes = size_t{1} << 20;
+    std::vector<std::unique_ptr<char[]>> blocks_;  // blocks_[current_] is being filled
+    size_t current_ = 0;
+    size_t used_ = 0;  // of blocks_[current_]
+    std::vector<std::unique_ptr<char[]>> large_;
+  };
+
   static bool StartsWith(std::string_view s, std::string_view prefix) {
     return s.substr(0, prefix.size()) == prefix;
   }
   static uint32_t Tag(uint64_t hash) { return static_cast<uint32_t>(hash >> 32); }
+  static uint32_t Size32(size_t size) {
+    TL_ASSERT(size <= UINT32_MAX);
+    return static_cast<uint32_t>(size);
+  }
 
   // A 64-bit hash of `key` (wyhash's mixing): the long shared prefixes of the keys get through
   // it 16 bytes per multiplication.
@@ -214,37 +304,42 @@ class PendingRows {
     return Mix(kSecret1 ^ key.size(), Mix(a ^ kSecret1, b ^ seed));
   }
 
-  Row& RowAt(uint32_t row) const { return chunks_[row / kRowsPerChunk][row % kRowsPerChunk]; }
-  std::string_view Key(uint32_t row) const { return RowAt(row).first; }
+  std::string_view Key(uint32_t row) const { return rows_[row]->key(); }
+  char* Allocate(size_t bytes) { return arena_.Allocate(bytes); }
 
-  // The row of `key`, added (with no value) if this batch did not touch it yet.
-  Row& RowFor(std::string_view key) {
-    if ((size_ + 1) * 2 > slots_.size()) Rehash(std::max(kMinSlots, slots_.size() * 2));
+  // The row of `key`, added (deleted, with room for a value of `value_size` bytes right after
+  // the key) if this batch did not touch it yet.
+  Row& RowFor(std::string_view key, size_t value_size) {
+    if ((size() + 1) * 2 > slots_.size()) Rehash(std::max(kMinSlots, slots_.size() * 2));
     const uint64_t hash = Hash(key);
     size_t i = hash & mask_;
     for (;; i = (i + 1) & mask_) {  // bounded: the table is at most half full
-      const Slot slot = slots_[i];
-      if (slot.index == kEmpty) break;
-      if (slot.tag == Tag(hash) && Key(slot.index) == key) return RowAt(slot.index);
+      const Slot& slot = slots_[i];
+      if (slot.row == nullptr) break;
+      if (slot.tag == Tag(hash) && slot.row->key() == key) return *slot.row;
     }
-    TL_ASSERT(size_ < kMaxRows);
-    const auto row = static_cast<uint32_t>(size_);
-    if (row % kRowsPerChunk == 0) chunks_.push_back(std::make_unique<Row[]>(kRowsPerChunk));
-    Row& added = RowAt(row);
-    added.first.assign(key.data(), key.size());
-    links_.push_back(RowLinks{hash, kEmpty});
-    slots_[i] = Slot{row, Tag(hash)};
-    ++size_;
-    AddToGroup(key, row);
-    return added;
+    TL_ASSERT(size() < kMaxRows);
+    const auto index = static_cast<uint32_t>(size());
+    char* at = Allocate(sizeof(Row) + key.size() + value_size);
+    Row* added = new (at) Row();
+    std::memcpy(at + sizeof(Row), key.data(), key.size());
+    added->space_ = at + sizeof(Row) + key.size();
+    added->hash = hash;
+    added->key_size_ = Size32(key.size());
+    added->value_capacity_ = Size32(value_size);
+    added->next = kEmpty;
+    rows_.push_back(added);
+    slots_[i] = Slot{added, Tag(hash)};
+    AddToGroup(added->key(), index);
+    return *added;
   }
   void Rehash(size_t slot_count) {
     slots_.assign(slot_count, Slot());
     mask_ = slot_count - 1;
-    for (uint32_t row = 0; row < size_; ++row) {
-      size_t i = links_[row].hash & mask_;
-      while (slots_[i].index != kEmpty) i = (i + 1) & mask_;
-      slots_[i] = Slot{row, Tag(links_[row].hash)};
+    for (Row* row : rows_) {
+      size_t i = row->hash & mask_;
+      while (slots_[i].row != nullptr) i = (i + 1) & mask_;
+      slots_[i] = Slot{row, Tag(row->hash)};
     }
   }
 
@@ -261,7 +356,7 @@ class PendingRows {
       } else {
         const uint64_t hash = Hash(first_component);
         group = FindGroup(first_component, hash);
-        if (group == kEmpty) group = AddGroup(Key(row).substr(0, length), hash);
+        if (group == kEmpty) group = AddGroup(first_component, hash);
         last_group_ = group;
       }
     }
@@ -269,7 +364,7 @@ class PendingRows {
     if (to.last == kEmpty) {
       to.first = row;
     } else {
-      links_[to.last].next = row;
+      rows_[to.last]->next = row;
     }
     to.last = row;
     ++to.size;
@@ -285,7 +380,7 @@ class PendingRows {
     } else {
       size_t i = hash & group_mask_;
       while (group_slots_[i].index != kEmpty) i = (i + 1) & group_mask_;
-      group_slots_[i] = Slot{group, Tag(hash)};
+      group_slots_[i] = GroupSlot{group, Tag(hash)};
     }
     return group;
   }
@@ -294,7 +389,7 @@ class PendingRows {
   uint32_t FindGroup(std::string_view first_component, uint64_t hash) const {
     if (group_slots_.empty()) return kEmpty;
     for (size_t i = hash & group_mask_;; i = (i + 1) & group_mask_) {  // at most half full
-      const Slot slot = group_slots_[i];
+      const GroupSlot slot = group_slots_[i];
       if (slot.index == kEmpty) return kEmpty;
       if (slot.tag == Tag(hash) && groups_[slot.index].first_component == first_component) {
         return slot.index;
@@ -302,12 +397,12 @@ class PendingRows {
     }
   }
   void RehashGroups(size_t slot_count) {
-    group_slots_.assign(slot_count, Slot());
+    group_slots_.assign(slot_count, GroupSlot());
     group_mask_ = slot_count - 1;
     for (uint32_t group = kFirstGroup; group < groups_.size(); ++group) {
       size_t i = groups_[group].hash & group_mask_;
       while (group_slots_[i].index != kEmpty) i = (i + 1) & group_mask_;
-      group_slots_[i] = Slot{group, Tag(groups_[group].hash)};
+      group_slots_[i] = GroupSlot{group, Tag(groups_[group].hash)};
     }
   }
   // Keys of one group compared after the first component they share.
@@ -324,8 +419,8 @@ class PendingRows {
     if (sorted.size() == group.size) return sorted;
     const size_t old_size = sorted.size();
     // The list is in insertion order: the rows not sorted yet follow the last one that was.
-    uint32_t row = group.sorted_through == kEmpty ? group.first : links_[group.sorted_through].next;
-    for (; row != kEmpty; row = links_[row].next) sorted.push_back(row);
+    uint32_t row = group.sorted_through == kEmpty ? group.first : rows_[group.sorted_through]->next;
+    for (; row != kEmpty; row = rows_[row]->next) sorted.push_back(row);
     group.sorted_through = group.last;
     TL_ASSERT(sorted.size() == group.size);
     const auto middle = sorted.begin() + static_cast<std::ptrdiff_t>(old_size);
@@ -341,19 +436,18 @@ class PendingRows {
       return;
     }
     out->clear();
-    for (uint32_t row = group.first; row != kEmpty; row = links_[row].next) out->push_back(row);
+    for (uint32_t row = group.first; row != kEmpty; row = rows_[row]->next) out->push_back(row);
     std::sort(out->begin(), out->end(), LessInGroup(group));
   }
 
-  std::vector<std::unique_ptr<Row[]>> chunks_;  // row r: chunks_[r / kRowsPerChunk]
-  std::vector<RowLinks> links_;                 // links_[r]: row r's
-  std::vector<Slot> slots_;                     // the rows by key; empty, or a power of two
-  size_t mask_ = 0;                             // slots_.size() - 1
-  size_t size_ = 0;                             // rows
-  mutable std::vector<Group> groups_;           // [kUngrouped], then one per first component
-  std::vector<Slot> group_slots_;               // groups_ by first component, as slots_
+  Arena arena_;                        // the rows, their keys and values
+  std::vector<Row*> rows_;             // in insertion order; the index names a row
+  std::vector<Slot> slots_;            // the rows by key; empty, or a power of two
+  size_t mask_ = 0;                    // slots_.size() - 1
+  mutable std::vector<Group> groups_;  // [kUngrouped], then one per first component
+  std::vector<GroupSlot> group_slots_;  // groups_ by first component, as slots_
   size_t group_mask_ = 0;
-  uint32_t last_group_ = kEmpty;                // added to last; kEmpty at first
+  uint32_t last_group_ = kEmpty;       // added to last; kEmpty at first
 };
 
 }  // namespace traceledger::projections

@@ -14,11 +14,16 @@ namespace {
 // A model of what PendingRows must answer: one ordered map of every row.
 using Model = std::map<std::string, std::optional<std::string>>;
 
+// A pending row's value as the model holds it: nullopt for a deletion.
+std::optional<std::string> ValueOf(const PendingRows::Row* row) {
+  if (row == nullptr || !row->has_value()) return std::nullopt;
+  return std::string(row->value());
+}
+
 std::vector<std::pair<std::string, std::optional<std::string>>> InOrder(const PendingRows& rows) {
   std::vector<std::pair<std::string, std::optional<std::string>>> out;
-  rows.ForEachInOrder([&](const std::string& key, const std::optional<std::string>& value) {
-    out.emplace_back(key, value);
-  });
+  rows.ForEachInOrder(
+      [&](const PendingRows::Row& row) { out.emplace_back(std::string(row.key()), ValueOf(&row)); });
   return out;
 }
 
@@ -26,7 +31,7 @@ std::vector<std::string> UnderKeys(const PendingRows& rows, std::string_view pre
   std::vector<const PendingRows::Row*> found;
   rows.Under(prefix, &found);
   std::vector<std::string> out;
-  for (const PendingRows::Row* row : found) out.push_back(row->first);
+  for (const PendingRows::Row* row : found) out.push_back(std::string(row->key()));
   return out;
 }
 
@@ -61,9 +66,9 @@ TEST(PendingRowsTest, RowsComeOutInKeyOrderAcrossGroupsAndKeysWithoutOne) {
   for (const auto& row : model) {
     EXPECT_EQ(ordered[index].first, row.first) << "row " << index;
     EXPECT_EQ(ordered[index].second, row.second) << "row " << index;
-    const std::optional<std::string>* found = rows.Find(row.first);
+    const PendingRows::Row* found = rows.Find(row.first);
     ASSERT_NE(found, nullptr) << row.first;
-    EXPECT_EQ(*found, row.second);
+    EXPECT_EQ(ValueOf(found), row.second);
     ++index;
   }
   EXPECT_EQ(rows.Find(Key("o").Str("never").str()), nullptr);
@@ -92,14 +97,14 @@ TEST(PendingRowsTest, PutAfterDeleteAndDeleteOfAnUnseenKeyAreOneRowEach) {
   rows.Put(key, "a");
   rows.Delete(key);
   ASSERT_NE(rows.Find(key), nullptr);
-  EXPECT_EQ(*rows.Find(key), std::nullopt);  // a deletion, not an untouched key
+  EXPECT_EQ(ValueOf(rows.Find(key)), std::nullopt);  // a deletion, not an untouched key
   rows.Put(key, "b");
   ASSERT_NE(rows.Find(key), nullptr);
-  EXPECT_EQ(*rows.Find(key), "b");
+  EXPECT_EQ(ValueOf(rows.Find(key)), "b");
   const std::string unseen = Key("o").Str("urn:x:1").U64(2).str();
   rows.Delete(unseen);
   ASSERT_NE(rows.Find(unseen), nullptr);
-  EXPECT_EQ(*rows.Find(unseen), std::nullopt);
+  EXPECT_EQ(ValueOf(rows.Find(unseen)), std::nullopt);
   EXPECT_EQ(rows.size(), 2u);
   const auto ordered = InOrder(rows);
   ASSERT_EQ(ordered.size(), 2u);
@@ -126,7 +131,7 @@ TEST(PendingRowsTest, KeysWithoutAFirstComponent) {
   EXPECT_EQ(UnderKeys(rows, "oa"), (std::vector<std::string>{"oa", grouped}));
   EXPECT_EQ(UnderKeys(rows, "q"), (std::vector<std::string>{}));
   ASSERT_NE(rows.Find("n"), nullptr);
-  EXPECT_EQ(*rows.Find("n"), "n");
+  EXPECT_EQ(ValueOf(rows.Find("n")), "n");
   std::vector<std::string> keys;
   for (const auto& [key, value] : InOrder(rows)) keys.push_back(key);
   EXPECT_EQ(keys,
@@ -142,7 +147,7 @@ TEST(PendingRowsTest, ScannedRowsStayValidWhileRowsAreAddedAndChanged) {
   std::vector<const PendingRows::Row*> scanned;
   rows.Under(object, &scanned);
   ASSERT_EQ(scanned.size(), 10u);
-  const std::optional<std::string>* found = rows.Find(Key("o").Str("urn:x:1").U64(3).str());
+  const PendingRows::Row* found = rows.Find(Key("o").Str("urn:x:1").U64(3).str());
   ASSERT_NE(found, nullptr);
   for (uint64_t i = 0; i < 100000; ++i) {
     rows.Put(Key("o").Str("urn:y:" + std::to_string(i)).U64(i).str(), "w");
@@ -151,8 +156,8 @@ TEST(PendingRowsTest, ScannedRowsStayValidWhileRowsAreAddedAndChanged) {
   rows.Put(Key("o").Str("urn:x:1").U64(5).str(), "changed");
   rows.Delete(Key("o").Str("urn:x:1").U64(6).str());
   for (uint64_t i = 0; i < 10; ++i) {
-    EXPECT_EQ(scanned[i]->first, Key("o").Str("urn:x:1").U64(i).str());
-    EXPECT_EQ(scanned[i]->second, i == 5 ? std::optional<std::string>("changed")
+    EXPECT_EQ(scanned[i]->key(), Key("o").Str("urn:x:1").U64(i).str());
+    EXPECT_EQ(ValueOf(scanned[i]), i == 5 ? std::optional<std::string>("changed")
                                   : i == 6 ? std::nullopt
                                            : std::optional<std::string>("v"));
   }
@@ -197,9 +202,9 @@ TEST(PendingRowsTest, ManyRowsThroughGrowthMatchTheModel) {
   }
   ASSERT_EQ(rows.size(), model.size());
   for (const auto& [key, value] : model) {
-    const std::optional<std::string>* found = rows.Find(key);
+    const PendingRows::Row* found = rows.Find(key);
     ASSERT_NE(found, nullptr);
-    ASSERT_EQ(*found, value);
+    ASSERT_EQ(ValueOf(found), value);
   }
   const auto ordered = InOrder(rows);
   ASSERT_EQ(ordered.size(), model.size());
@@ -207,6 +212,74 @@ TEST(PendingRowsTest, ManyRowsThroughGrowthMatchTheModel) {
                          [](const auto& a, const auto& b) {
                            return a.first == b.first && a.second == b.second;
                          }));
+}
+
+TEST(PendingRowsTest, ValuesGrowShrinkAndMayBeEmptyOrLarge) {
+  PendingRows rows;
+  const std::string key = Key("o").Str("urn:x:1").U64(1).str();
+  rows.Put(key, "");
+  ASSERT_NE(rows.Find(key), nullptr);
+  EXPECT_TRUE(rows.Find(key)->has_value());  // an empty value, not a deletion
+  EXPECT_EQ(ValueOf(rows.Find(key)), "");
+  std::string grown(1000, 'g');
+  rows.Put(key, grown);
+  EXPECT_EQ(ValueOf(rows.Find(key)), grown);
+  rows.Put(key, "short");
+  EXPECT_EQ(ValueOf(rows.Find(key)), "short");
+  // Larger than the arena's blocks, for a new row and for a row that grows.
+  const std::string large(3 << 20, 'L');
+  const std::string other = Key("o").Str("urn:x:2").str();
+  rows.Put(other, large);
+  rows.Put(key, large + "x");
+  EXPECT_EQ(ValueOf(rows.Find(other)), large);
+  EXPECT_EQ(ValueOf(rows.Find(key)), large + "x");
+  rows.Delete(key);
+  EXPECT_EQ(ValueOf(rows.Find(key)), std::nullopt);
+  ASSERT_NE(rows.Find(key), nullptr);
+  EXPECT_FALSE(rows.Find(key)->has_value());
+  EXPECT_EQ(rows.size(), 2u);
+}
+
+TEST(PendingRowsTest, BatchesAfterClearReuseMemoryAndMatchTheModel) {
+  // The runner keeps one PendingRows per view and clears it for every batch: a large batch,
+  // a small one (the table shrinks to fit), then a large one again (the arena's kept blocks
+  // are filled again), each checked against a fresh model.
+  PendingRows rows;
+  std::mt19937 random(11);
+  Model previous;
+  for (int batch : {50000, 10, 80000, 0, 3000}) {
+    rows.Clear();
+    EXPECT_TRUE(rows.empty());
+    Model model;
+    for (int i = 0; i < batch; ++i) {
+      const std::string key =
+          Key("h").Str("urn:epc:id:sgtin:9521101.000001." + std::to_string(random() % 5000))
+              .U64(random() % 4)
+              .str();
+      if (random() % 9 == 0) {
+        rows.Delete(key);
+        model[key] = std::nullopt;
+      } else {
+        const std::string value(random() % 64, static_cast<char>('a' + i % 26));
+        rows.Put(key, value);
+        model[key] = value;
+      }
+    }
+    const auto ordered = InOrder(rows);
+    ASSERT_EQ(ordered.size(), model.size()) << "batch of " << batch;
+    EXPECT_TRUE(std::equal(ordered.begin(), ordered.end(), model.begin(), model.end(),
+                           [](const auto& a, const auto& b) {
+                             return a.first == b.first && a.second == b.second;
+                           }))
+        << "batch of " << batch;
+    // The rows of the batch before are gone.
+    for (const auto& [key, value] : previous) {
+      if (model.count(key) == 0) {
+        ASSERT_EQ(rows.Find(key), nullptr) << "batch of " << batch;
+      }
+    }
+    previous = std::move(model);
+  }
 }
 
 }  // namespace

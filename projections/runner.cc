@@ -78,7 +78,7 @@ Result<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Open(
         continue;
       }
       placed.insert(it->first);
-      runner->slots_.push_back({std::move(it->second), 0, nullptr, nullptr, nullptr, nullptr, false});
+      runner->slots_.emplace_back().projection = std::move(it->second);
       it = pending.erase(it);
       progress = true;
     }

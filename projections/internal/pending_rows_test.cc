@@ -22,8 +22,9 @@ std::optional<std::string> ValueOf(const PendingRows::Row* row) {
 
 std::vector<std::pair<std::string, std::optional<std::string>>> InOrder(const PendingRows& rows) {
   std::vector<std::pair<std::string, std::optional<std::string>>> out;
-  rows.ForEachInOrder(
-      [&](const PendingRows::Row& row) { out.emplace_back(std::string(row.key()), ValueOf(&row)); });
+  rows.ForEachInOrder([&](const PendingRows::Row& row) {
+    out.emplace_back(std::string(row.key()), ValueOf(&row));
+  });
   return out;
 }
 

@@ -77,10 +77,13 @@ class ViewReader {
   // again soon after they were last read or written (shipped, then received, then sold), and a
   // read of the database, found or not, looks at every level-0 file's filter. Get then records
   // what it found in `reading` (so such a reader, like the runner's, is used by one thread).
+  // Likewise for prefix scans that found no row in the database (keys: the prefixes).
   struct KnownRows {
     const PendingRows* written = nullptr;  // the batch before's rows, now in the database
     const PendingRows* read = nullptr;     // what it read (a row without a value: none there)
     PendingRows* reading = nullptr;        // what this batch reads, kept for the next one
+    const PendingRows* read_empty = nullptr;  // prefixes the batch before found no row under
+    PendingRows* reading_empty = nullptr;     // prefixes this batch found none under
   };
   void ReadKnownRowsFirst(const KnownRows& known) { known_ = known; }
 

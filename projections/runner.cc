@@ -247,23 +247,29 @@ Status ProjectionRunner::ApplyGroups(const std::vector<size_t>& groups,
         slot.written = std::make_unique<PendingRows>();
         slot.read = std::make_unique<PendingRows>();
         slot.reading = std::make_unique<PendingRows>();
+        slot.read_empty = std::make_unique<PendingRows>();
+        slot.reading_empty = std::make_unique<PendingRows>();
       }
       // The last batch's rows and reads, if it was written, are what the database holds for
       // their keys now.
       if (slot.known_valid) {
         std::swap(slot.pending, slot.written);
         std::swap(slot.reading, slot.read);
+        std::swap(slot.reading_empty, slot.read_empty);
       } else {
         slot.written->Clear();
         slot.read->Clear();
+        slot.read_empty->Clear();
       }
       slot.known_valid = false;  // until this batch's write succeeds
       slot.pending->Clear();
       slot.reading->Clear();
+      slot.reading_empty->Clear();
     }
   }
   const auto known_rows = [](const Slot& slot) {
-    return ViewReader::KnownRows{slot.written.get(), slot.read.get(), slot.reading.get()};
+    return ViewReader::KnownRows{slot.written.get(), slot.read.get(), slot.reading.get(),
+                                 slot.read_empty.get(), slot.reading_empty.get()};
   };
   for (size_t g : groups) {
     const auto start = std::chrono::steady_clock::now();

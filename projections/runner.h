@@ -98,6 +98,8 @@ class ProjectionRunner {
     std::unique_ptr<PendingRows> written;
     std::unique_ptr<PendingRows> read;
     std::unique_ptr<PendingRows> reading;
+    std::unique_ptr<PendingRows> read_empty;
+    std::unique_ptr<PendingRows> reading_empty;
     bool known_valid = false;
   };
   // Views connected by dependencies, applied by one thread in slot order.

@@ -115,6 +115,15 @@ class RunnerTest : public ::testing::Test {
     ASSERT_TRUE(ledger_->Append(std::move(requests)).ok());
   }
   std::string Views(std::string_view name) { return (dir_ / name).string(); }
+  // A runner of `projections` over the views in Views(name), with those batch options.
+  std::unique_ptr<ProjectionRunner> Open(const std::string& name,
+                                         std::vector<std::unique_ptr<Projection>> projections,
+                                         size_t batch_entries, size_t table_file_min_rows) {
+    RunnerOptions options;
+    options.batch_entries = batch_entries;
+    options.table_file_min_rows = table_file_min_rows;
+    return *ProjectionRunner::Open(Views(name), std::move(projections), options);
+  }
 
   std::filesystem::path dir_;
   std::unique_ptr<ledger::Ledger> ledger_;
@@ -153,10 +162,7 @@ TEST_F(RunnerTest, TableFilesAndWriteBatchesLeaveTheSameRows) {
   auto open = [&](const std::string& name, size_t batch_entries, size_t table_file_min_rows) {
     std::vector<std::unique_ptr<Projection>> projections = Projections();
     projections.push_back(std::make_unique<Latest>());
-    RunnerOptions options;
-    options.batch_entries = batch_entries;
-    options.table_file_min_rows = table_file_min_rows;
-    return *ProjectionRunner::Open(Views(name), std::move(projections), options);
+    return Open(name, std::move(projections), batch_entries, table_file_min_rows);
   };
   // Always table files, always write batches, and mixed (large batches as files, the small
   // ones as write batches into the same views).
@@ -209,6 +215,20 @@ class ReadModifyWrite : public Projection {
     }
     // A row only some entries write, read by others before and after.
     if (mixed % 5 == 0) rows.Put(Key("s").U64(entry.sequence).str(), seen.value_or("none"));
+    // Groups of rows read by prefix scans: a group is empty for a while, gets rows, loses them
+    // all (deleted), gets rows again; the count seen is kept.
+    const std::string group = Key("g").Str("object-" + std::to_string((mixed >> 8) % 13)).str();
+    std::vector<std::string> members;
+    TL_RETURN_IF_ERROR(rows.Scan(group, [&](std::string_view member, std::string_view) {
+      members.emplace_back(member);
+      return true;
+    }));
+    if (members.size() >= 3 || (mixed >> 12) % 7 == 0) {
+      for (const std::string& member : members) rows.Delete(member);
+    } else if ((mixed >> 16) % 3 != 0) {
+      rows.Put(group + std::to_string(entry.sequence), "member");
+    }
+    rows.Put(Key("n").U64(entry.sequence).str(), std::to_string(members.size()));
     return Status::Ok();
   }
 };
@@ -220,10 +240,7 @@ TEST_F(RunnerTest, ReadsAcrossBatchesAnswerWhatTheViewHoldsAtEachEntry) {
   auto open = [&](const std::string& name, size_t batch_entries, size_t table_file_min_rows) {
     std::vector<std::unique_ptr<Projection>> projections;
     projections.push_back(std::make_unique<ReadModifyWrite>());
-    RunnerOptions options;
-    options.batch_entries = batch_entries;
-    options.table_file_min_rows = table_file_min_rows;
-    return *ProjectionRunner::Open(Views(name), std::move(projections), options);
+    return Open(name, std::move(projections), batch_entries, table_file_min_rows);
   };
   auto files = open("files", 4, 0);
   auto batches = open("batches", 7, SIZE_MAX);
@@ -263,10 +280,8 @@ TEST_F(RunnerTest, ABatchThatFailedHalfwayLeavesNothingForTheRetryToRead) {
   Append(50, 2);
   std::vector<std::unique_ptr<Projection>> projections;
   projections.push_back(std::make_unique<CountFailingOnce>(25));
-  RunnerOptions options;
-  options.batch_entries = 10;
-  options.table_file_min_rows = 0;  // table files, as a catch-up writes them
-  auto runner = *ProjectionRunner::Open(Views("v"), std::move(projections), options);
+  // Table files, as a catch-up writes them.
+  auto runner = Open("v", std::move(projections), /*batch_entries=*/10, /*table_file_min_rows=*/0);
   const Result<uint64_t> failed = runner->CatchUp(*source_);
   ASSERT_FALSE(failed.ok());
   EXPECT_NE(failed.status().message().find("count at entry 25"), std::string::npos)

@@ -149,31 +149,54 @@ Result<std::optional<std::string>> ViewReader::Get(std::string_view key) const {
 
 namespace {
 
-// Visits the rows under `prefix` of `it` (already positioned by Seek(prefix)) merged with the
-// batch's `pending` rows (which replace or delete them), in key order.
-Status MergedScan(rocksdb::Iterator& it, const PendingRows* pending, std::string_view prefix,
-                  const std::function<bool(std::string_view, std::string_view)>& visit) {
+// What a MergedScan met: whether the database had a row under the prefix, and whether the scan
+// went to the end of the prefix (the visitor did not stop it).
+struct ScanOutcome {
+  bool stored_row = false;
+  bool to_the_end = false;
+};
+
+// Visits the rows under `prefix` of `it` (already positioned by Seek(prefix); null: the
+// database has none) merged with the batch's `pending` rows (which replace or delete them), in
+// key order.
+Status MergedScan(rocksdb::Iterator* it, const PendingRows* pending, std::string_view prefix,
+                  const std::function<bool(std::string_view, std::string_view)>& visit,
+                  ScanOutcome* outcome = nullptr) {
+  ScanOutcome met;
   std::vector<const PendingRows::Row*> rows;
   if (pending != nullptr) pending->Under(prefix, &rows);
   auto row = rows.begin();
   for (;;) {
     std::string_view stored;
-    const bool has_stored =
-        it.Valid() && (stored = it.key().ToStringView()).substr(0, prefix.size()) == prefix;
+    const bool has_stored = it != nullptr && it->Valid() &&
+                            (stored = it->key().ToStringView()).substr(0, prefix.size()) == prefix;
+    met.stored_row = met.stored_row || has_stored;
     const bool has_pending = row != rows.end();
-    if (!has_stored && !has_pending) break;
+    if (!has_stored && !has_pending) {
+      met.to_the_end = true;
+      break;
+    }
     const int order = !has_pending ? -1 : !has_stored ? 1 : stored.compare((*row)->key());
     if (order < 0) {
-      if (!visit(stored, it.value().ToStringView())) break;
-      it.Next();
+      if (!visit(stored, it->value().ToStringView())) break;
+      it->Next();
       continue;
     }
-    if (order == 0) it.Next();  // replaced or deleted in this batch
+    if (order == 0) it->Next();  // replaced or deleted in this batch
     const PendingRows::Row& pending_row = **row;
     ++row;
     if (pending_row.has_value() && !visit(pending_row.key(), pending_row.value())) break;
   }
-  return FromRocksDb(it.status(), "scanning a view");
+  if (outcome != nullptr) *outcome = met;
+  return it == nullptr ? Status::Ok() : FromRocksDb(it->status(), "scanning a view");
+}
+
+// True if `rows` holds a row with a value under `prefix`.
+bool HasRowUnder(const PendingRows& rows, std::string_view prefix) {
+  std::vector<const PendingRows::Row*> under;
+  rows.Under(prefix, &under);
+  return std::any_of(under.begin(), under.end(),
+                     [](const PendingRows::Row* row) { return row->has_value(); });
 }
 
 }  // namespace
@@ -197,10 +220,27 @@ Status ViewReader::Scan(std::string_view prefix,
       read_options.prefix_same_as_start = true;
       batch_scan_->iterator.reset(db_->NewIterator(read_options, family_));
     }
+    // Whether the database has no row under the prefix is known if this batch, or the batch
+    // before, scanned it and found none (and the batch before wrote none under it since): most
+    // scans while applying ask for the contents of an object that is no container, and a
+    // database seek looks at every level-0 file's filter.
+    bool stored_none = known_.reading_empty != nullptr &&
+                       known_.reading_empty->Find(prefix) != nullptr;
+    if (!stored_none && known_.read_empty != nullptr &&
+        known_.read_empty->Find(prefix) != nullptr &&
+        (known_.written == nullptr || !HasRowUnder(*known_.written, prefix))) {
+      stored_none = true;
+      if (known_.reading_empty != nullptr) known_.reading_empty->Put(prefix, "");
+    }
+    if (stored_none) return MergedScan(nullptr, pending_, prefix, visit);
     batch_scan_->busy = true;
     batch_scan_->iterator->Seek(rocksdb::Slice(prefix.data(), prefix.size()));
-    const Status s = MergedScan(*batch_scan_->iterator, pending_, prefix, visit);
+    ScanOutcome outcome;
+    const Status s = MergedScan(batch_scan_->iterator.get(), pending_, prefix, visit, &outcome);
     batch_scan_->busy = false;
+    if (s.ok() && outcome.to_the_end && !outcome.stored_row && known_.reading_empty != nullptr) {
+      known_.reading_empty->Put(prefix, "");
+    }
     return s;
   }
   // Why the upper bound: deleted rows (tombstones) right after the prefix would otherwise be
@@ -214,7 +254,7 @@ Status ViewReader::Scan(std::string_view prefix,
   read_options.total_order_seek = FirstComponentPrefixLength(prefix) == 0;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, family_));
   it->Seek(rocksdb::Slice(prefix.data(), prefix.size()));
-  return MergedScan(*it, pending_, prefix, visit);
+  return MergedScan(it.get(), pending_, prefix, visit);
 }
 
 ViewScanner::ViewScanner(const ViewReader& reader) : reader_(reader) {}
@@ -233,7 +273,7 @@ Status ViewScanner::Scan(std::string_view prefix,
     iterator_.reset(reader_.db_->NewIterator(read_options, reader_.family_));
   }
   iterator_->Seek(rocksdb::Slice(prefix.data(), prefix.size()));
-  return MergedScan(*iterator_, reader_.pending_, prefix, visit);
+  return MergedScan(iterator_.get(), reader_.pending_, prefix, visit);
 }
 
 void ViewRows::Put(std::string_view key, std::string_view value) {

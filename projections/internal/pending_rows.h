@@ -107,7 +107,8 @@ class PendingRows {
       row.space_ = Allocate(value.size());
       row.value_capacity_ = Size32(value.size());
     }
-    if (!value.empty()) std::memcpy(row.space_, value.data(), value.size());
+    // memmove: `value` may be (part of) this row's own value.
+    if (!value.empty()) std::memmove(row.space_, value.data(), value.size());
     row.value_size_ = Size32(value.size());
     row.has_value_ = true;
   }

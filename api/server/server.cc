@@ -831,8 +831,11 @@ void ApiServer::InstallRoutes() {
 
   // ---- evidence --------------------------------------------------------------------------
   http.Post("/evidence", wrap("POST /evidence", Action::kEvidence,
-                              [&ledger, &views](const httplib::Request& req, httplib::Response& res,
-                                                const Principal&) {
+                              [&ledger, &views, views_ready](const httplib::Request& req,
+                                                             httplib::Response& res, const Principal&) {
+                                // A recall's bundle is read from the recalls view: after=SEQ
+                                // waits for it, as on every view route.
+                                if (!views_ready(req, res)) return;
                                 json body = json::parse(req.body, nullptr, false);
                                 if (!body.is_object()) {
                                   return SendProblem(res, MakeProblem(400, rule::kBadJson, "the body is not a JSON object",

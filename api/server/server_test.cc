@@ -276,7 +276,10 @@ TEST_F(ServerTest, LedgerReadsMatchTheLibraryAndBundlesVerifyOffline) {
   EXPECT_FALSE(VerifyEvidenceBundle(tampered, vkey).ok);
 
   // A recall case's bundle: the opening event and the removal confirmations.
-  r = Post("/evidence", json{{"recallId", "RC-310104-2026-0007"}}.dump(), auditor);
+  // The case is read from the recalls view: after=SEQ waits until it has applied every event
+  // captured (without it the removals may not be applied yet).
+  r = Post("/evidence?after=" + std::to_string(size),
+           json{{"recallId", "RC-310104-2026-0007"}}.dump(), auditor);
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   verdict = VerifyEvidenceBundle(r->body, vkey);

@@ -36,6 +36,7 @@ class Iterator;
 namespace traceledger::projections {
 
 class PendingRows;  // projections/internal/pending_rows.h: one batch's rows of one view
+class KeyFilter;    // projections/internal/key_filter.h: keys a view may hold
 
 // The protobuf encoding of `message` with map entries in key order, so equal messages have
 // equal bytes.
@@ -84,6 +85,11 @@ class ViewReader {
     PendingRows* reading = nullptr;        // what this batch reads, kept for the next one
     const PendingRows* read_empty = nullptr;  // prefixes the batch before found no row under
     PendingRows* reading_empty = nullptr;     // prefixes this batch found none under
+    // Set when the runner saw the view empty and has added every key written since (a
+    // superset of the database's keys and of their first components): a key or prefix they do
+    // not hold is in neither the database nor the batch before's rows, and is not looked for.
+    const KeyFilter* stored_keys = nullptr;
+    const KeyFilter* stored_prefixes = nullptr;
   };
   void ReadKnownRowsFirst(const KnownRows& known) { known_ = known; }
 

@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "projections/internal/key_filter.h"
 #include "projections/internal/pending_rows.h"
 
 namespace traceledger::projections {
@@ -129,6 +130,19 @@ Result<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Open(
         slot.next = 0;
       }
     }
+  }
+  // The views found empty (new, reset, or never written) start their key filters; the others
+  // are read from the database as they are.
+  for (Slot& slot : runner->slots_) {
+    bool has_rows = false;
+    TL_RETURN_IF_ERROR(runner->store_->ForEach(slot.projection->name(),
+                                               [&](std::string_view key, std::string_view) {
+                                                 has_rows = key != kCursorKey;
+                                                 return !has_rows;
+                                               }));
+    slot.stored_keys = std::make_unique<KeyFilter>();
+    slot.stored_prefixes = std::make_unique<KeyFilter>();
+    slot.keys_complete = !has_rows;
   }
   return runner;
 }
@@ -268,8 +282,13 @@ Status ProjectionRunner::ApplyGroups(const std::vector<size_t>& groups,
     }
   }
   const auto known_rows = [](const Slot& slot) {
-    return ViewReader::KnownRows{slot.written.get(), slot.read.get(), slot.reading.get(),
-                                 slot.read_empty.get(), slot.reading_empty.get()};
+    ViewReader::KnownRows known{slot.written.get(), slot.read.get(), slot.reading.get(),
+                                slot.read_empty.get(), slot.reading_empty.get()};
+    if (slot.keys_complete) {
+      known.stored_keys = slot.stored_keys.get();
+      known.stored_prefixes = slot.stored_prefixes.get();
+    }
+    return known;
   };
   for (size_t g : groups) {
     const auto start = std::chrono::steady_clock::now();
@@ -328,6 +347,13 @@ Status ProjectionRunner::ApplyGroups(const std::vector<size_t>& groups,
   std::vector<ViewWrite> writes;
   size_t row_count = 0;
   for (size_t i : written) {
+    // Before the write: if it fails, or fails halfway, the filters hold more keys than the
+    // database, which only costs reads.
+    Slot& slot = slots_[i];
+    if (slot.keys_complete) {
+      slot.pending->ForEachStoredHash([&](uint64_t hash) { slot.stored_keys->Add(hash); },
+                                      [&](uint64_t hash) { slot.stored_prefixes->Add(hash); });
+    }
     cursor.set_version(slots_[i].projection->version());
     cursors.push_back(DeterministicBytes(cursor));
     writes.push_back({slots_[i].projection->name(), slots_[i].pending.get(), cursors.back()});
@@ -385,6 +411,9 @@ Status ProjectionRunner::Rebuild(std::string_view name) {
     TL_RETURN_IF_ERROR(store_->Reset(slot.projection->name()));
     slot.next = 0;
     slot.known_valid = false;  // the rows it knows of are gone from the database
+    slot.stored_keys->Clear();  // and the view is empty again
+    slot.stored_prefixes->Clear();
+    slot.keys_complete = true;
   }
   if (!found) return Status::NotFound("no projection named " + std::string(name));
   return Status::Ok();

@@ -103,6 +103,12 @@ class ProjectionRunner {
     std::unique_ptr<PendingRows> read_empty;
     std::unique_ptr<PendingRows> reading_empty;
     bool known_valid = false;
+    // Every key (and first component) written to the view since the runner saw it empty, while
+    // `keys_complete` (ViewReader::KnownRows::stored_keys): the view was empty when this runner
+    // opened it or reset it. A view opened with rows has none and reads the database.
+    std::unique_ptr<KeyFilter> stored_keys;
+    std::unique_ptr<KeyFilter> stored_prefixes;
+    bool keys_complete = false;
   };
   // Views connected by dependencies, applied by one thread in slot order.
   struct Group {

@@ -15,6 +15,7 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
+#include "projections/internal/key_filter.h"
 #include "projections/internal/pending_rows.h"
 #include "projections/keys.h"
 
@@ -120,19 +121,24 @@ Result<std::optional<std::string>> ViewReader::Get(std::string_view key) const {
   auto value_of = [](const PendingRows::Row& row) {
     return row.has_value() ? std::optional<std::string>(row.value()) : std::optional<std::string>();
   };
+  const uint64_t hash = PendingRows::HashKey(key);
   if (pending_ != nullptr) {
-    if (const PendingRows::Row* row = pending_->Find(key)) return value_of(*row);
+    if (const PendingRows::Row* row = pending_->Find(key, hash)) return value_of(*row);
   }
   if (known_.reading != nullptr) {
     // Read already in this batch (the database does not change until the batch is written).
-    if (const PendingRows::Row* row = known_.reading->Find(key)) return value_of(*row);
+    if (const PendingRows::Row* row = known_.reading->Find(key, hash)) return value_of(*row);
+  }
+  // Never written since the view was empty: neither stored nor among the batch before's rows.
+  if (known_.stored_keys != nullptr && !known_.stored_keys->MayContain(hash)) {
+    return std::optional<std::string>();
   }
   // The batch before's rows, then what it read: what the database holds for those keys now.
   // Whatever is found here or in the database is kept for the next batch (known_.reading).
   std::optional<std::string> value;
   const PendingRows::Row* known = nullptr;
-  if (known_.written != nullptr) known = known_.written->Find(key);
-  if (known == nullptr && known_.read != nullptr) known = known_.read->Find(key);
+  if (known_.written != nullptr) known = known_.written->Find(key, hash);
+  if (known == nullptr && known_.read != nullptr) known = known_.read->Find(key, hash);
   if (known != nullptr) {
     value = value_of(*known);
   } else {
@@ -231,8 +237,12 @@ Status ViewReader::Scan(std::string_view prefix,
     // before, scanned it and found none (and the batch before wrote none under it since): most
     // scans while applying ask for the contents of an object that is no container, and a
     // database seek looks at every level-0 file's filter.
-    bool stored_none = known_.reading_empty != nullptr &&
-                       known_.reading_empty->Find(prefix) != nullptr;
+    bool stored_none =
+        known_.stored_prefixes != nullptr &&
+        !known_.stored_prefixes->MayContain(
+            PendingRows::HashKey(prefix.substr(0, FirstComponentPrefixLength(prefix))));
+    stored_none = stored_none || (known_.reading_empty != nullptr &&
+                                  known_.reading_empty->Find(prefix) != nullptr);
     if (!stored_none && known_.read_empty != nullptr &&
         known_.read_empty->Find(prefix) != nullptr &&
         (known_.written == nullptr || !HasRowUnder(*known_.written, prefix))) {

@@ -47,7 +47,6 @@
 #include <functional>
 #include <memory>
 #include <new>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -72,6 +71,7 @@ class PendingRows {
     std::string_view value() const {
       return has_value_ ? std::string_view(space_, value_size_) : std::string_view();
     }
+    uint64_t key_hash() const { return hash; }  // HashKey(key())
 
    private:
     friend class PendingRows;
@@ -88,11 +88,37 @@ class PendingRows {
   PendingRows(const PendingRows&) = delete;
   PendingRows& operator=(const PendingRows&) = delete;
 
+  // A 64-bit hash of `key` (wyhash's mixing): the long shared prefixes of the keys get through
+  // it 16 bytes per multiplication. Also what KeyFilter is given.
+  static uint64_t HashKey(std::string_view key) {
+    constexpr uint64_t kSecret0 = 0xa0761d6478bd642f;
+    constexpr uint64_t kSecret1 = 0xe7037ed1a0b428db;
+    const char* p = key.data();
+    size_t n = key.size();
+    uint64_t seed = kSecret0;
+    for (; n > 16; p += 16, n -= 16) seed = Mix(Load64(p) ^ kSecret1, Load64(p + 8) ^ seed);
+    uint64_t a = 0;
+    uint64_t b = 0;
+    if (n >= 8) {
+      a = Load64(p);
+      b = Load64(p + n - 8);
+    } else if (n >= 4) {
+      a = Load32(p);
+      b = Load32(p + n - 4);
+    } else if (n > 0) {
+      a = (uint64_t{static_cast<unsigned char>(p[0])} << 16) |
+          (uint64_t{static_cast<unsigned char>(p[n / 2])} << 8) |
+          uint64_t{static_cast<unsigned char>(p[n - 1])};
+    }
+    return Mix(kSecret1 ^ key.size(), Mix(a ^ kSecret1, b ^ seed));
+  }
+
   // The pending row of `key`, or null if this batch did not touch it (a row without a value:
   // deleted in this batch). Valid until Clear.
-  const Row* Find(std::string_view key) const {
+  const Row* Find(std::string_view key) const { return Find(key, HashKey(key)); }
+  // Find, given HashKey(key) (a reader looking in several PendingRows hashes once).
+  const Row* Find(std::string_view key, uint64_t hash) const {
     if (size() == 0) return nullptr;
-    const uint64_t hash = Hash(key);
     // Bounded: the table is at most half full, so an empty slot ends the probe.
     for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
       const Slot& slot = slots_[i];
@@ -126,7 +152,7 @@ class PendingRows {
     if (length > 0) {
       // Every key under the prefix has the same first component: one group.
       const std::string_view first_component = prefix.substr(0, length);
-      const uint32_t group = FindGroup(first_component, Hash(first_component));
+      const uint32_t group = FindGroup(first_component, HashKey(first_component));
       if (group == kEmpty) return;
       const std::vector<uint32_t>& rows = SortedRows(groups_[group]);
       auto it = std::lower_bound(rows.begin(), rows.end(), prefix,
@@ -141,6 +167,22 @@ class PendingRows {
     }
     std::sort(out->begin(), out->end(),
               [](const Row* a, const Row* b) { return a->key() < b->key(); });
+  }
+
+  // Calls key(HashKey(k)) for every row k with a value, and prefix(HashKey(p)) for every first
+  // component p (FirstComponentPrefixLength) of such a row's key, once each: what the batch
+  // leaves in the database, for the view's KeyFilters.
+  template <typename KeyVisitor, typename PrefixVisitor>
+  void ForEachStoredHash(KeyVisitor&& key, PrefixVisitor&& prefix) const {
+    for (uint32_t group = 0; group < groups_.size(); ++group) {
+      bool stored = false;
+      for (uint32_t row = groups_[group].first; row != kEmpty; row = rows_[row]->next) {
+        if (!rows_[row]->has_value_) continue;
+        key(rows_[row]->hash);
+        stored = true;
+      }
+      if (stored && group != kUngrouped) prefix(groups_[group].hash);
+    }
   }
 
   // Calls visit(row) for every row, in key order.
@@ -265,8 +307,6 @@ class PendingRows {
     return static_cast<uint32_t>(size);
   }
 
-  // A 64-bit hash of `key` (wyhash's mixing): the long shared prefixes of the keys get through
-  // it 16 bytes per multiplication.
   static uint64_t Load64(const char* p) {
     uint64_t v;
     std::memcpy(&v, p, sizeof(v));
@@ -282,28 +322,6 @@ class PendingRows {
     const Product product = static_cast<Product>(a) * b;
     return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64);
   }
-  static uint64_t Hash(std::string_view key) {
-    constexpr uint64_t kSecret0 = 0xa0761d6478bd642f;
-    constexpr uint64_t kSecret1 = 0xe7037ed1a0b428db;
-    const char* p = key.data();
-    size_t n = key.size();
-    uint64_t seed = kSecret0;
-    for (; n > 16; p += 16, n -= 16) seed = Mix(Load64(p) ^ kSecret1, Load64(p + 8) ^ seed);
-    uint64_t a = 0;
-    uint64_t b = 0;
-    if (n >= 8) {
-      a = Load64(p);
-      b = Load64(p + n - 8);
-    } else if (n >= 4) {
-      a = Load32(p);
-      b = Load32(p + n - 4);
-    } else if (n > 0) {
-      a = (uint64_t{static_cast<unsigned char>(p[0])} << 16) |
-          (uint64_t{static_cast<unsigned char>(p[n / 2])} << 8) |
-          uint64_t{static_cast<unsigned char>(p[n - 1])};
-    }
-    return Mix(kSecret1 ^ key.size(), Mix(a ^ kSecret1, b ^ seed));
-  }
 
   std::string_view Key(uint32_t row) const { return rows_[row]->key(); }
   char* Allocate(size_t bytes) { return arena_.Allocate(bytes); }
@@ -312,7 +330,7 @@ class PendingRows {
   // the key) if this batch did not touch it yet.
   Row& RowFor(std::string_view key, size_t value_size) {
     if ((size() + 1) * 2 > slots_.size()) Rehash(std::max(kMinSlots, slots_.size() * 2));
-    const uint64_t hash = Hash(key);
+    const uint64_t hash = HashKey(key);
     size_t i = hash & mask_;
     for (;; i = (i + 1) & mask_) {  // bounded: the table is at most half full
       const Slot& slot = slots_[i];
@@ -355,7 +373,7 @@ class PendingRows {
       if (last_group_ != kEmpty && groups_[last_group_].first_component == first_component) {
         group = last_group_;
       } else {
-        const uint64_t hash = Hash(first_component);
+        const uint64_t hash = HashKey(first_component);
         group = FindGroup(first_component, hash);
         if (group == kEmpty) group = AddGroup(first_component, hash);
         last_group_ = group;

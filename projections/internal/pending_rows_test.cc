@@ -4,7 +4,9 @@
 
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <random>
+#include <set>
 
 #include "projections/keys.h"
 
@@ -281,6 +283,34 @@ TEST(PendingRowsTest, BatchesAfterClearReuseMemoryAndMatchTheModel) {
     }
     previous = std::move(model);
   }
+}
+
+TEST(PendingRowsTest, StoredHashesAreThoseOfTheRowsWithAValueAndOfTheirFirstComponents) {
+  PendingRows rows;
+  rows.Put(Key("o").Str("lot-1").U64(1).str(), "a");
+  rows.Put(Key("o").Str("lot-1").U64(2).str(), "b");
+  rows.Put(Key("o").Str("lot-2").U64(1).str(), "c");
+  rows.Delete(Key("o").Str("lot-3").U64(1).str());  // deleted only: not stored
+  rows.Put(Key("o").Str("lot-4").U64(1).str(), "d");
+  rows.Delete(Key("o").Str("lot-4").U64(1).str());  // written, then deleted in the batch
+  rows.Put("z", "no first component");
+  std::multiset<uint64_t> keys;
+  std::multiset<uint64_t> prefixes;
+  rows.ForEachStoredHash([&](uint64_t hash) { keys.insert(hash); },
+                         [&](uint64_t hash) { prefixes.insert(hash); });
+  const std::multiset<uint64_t> expected_keys = {
+      PendingRows::HashKey(Key("o").Str("lot-1").U64(1).str()),
+      PendingRows::HashKey(Key("o").Str("lot-1").U64(2).str()),
+      PendingRows::HashKey(Key("o").Str("lot-2").U64(1).str()), PendingRows::HashKey("z")};
+  const std::multiset<uint64_t> expected_prefixes = {
+      PendingRows::HashKey(Key("o").Str("lot-1").str()),
+      PendingRows::HashKey(Key("o").Str("lot-2").str())};
+  EXPECT_EQ(keys, expected_keys);
+  EXPECT_EQ(prefixes, expected_prefixes);
+  // A row's hash is HashKey of its key.
+  const PendingRows::Row* row = rows.Find("z");
+  ASSERT_NE(row, nullptr);
+  EXPECT_EQ(row->key_hash(), PendingRows::HashKey("z"));
 }
 
 }  // namespace

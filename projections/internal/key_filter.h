@@ -1,0 +1,115 @@
+// File: projections/internal/key_filter.h
+//
+// KeyFilter: a Bloom filter of 64-bit key hashes (PendingRows::HashKey) that grows with the
+// keys added to it. MayContain(h) is false only if h was never added: the runner adds the hash
+// of every row it writes to a view that it has seen empty, so "not in the filter" means "not
+// in the database" and the read need not go there (ViewReader::KnownRows::stored_keys).
+//
+// Why: while a batch is applied, 95 % of the point reads that reach the views database find
+// nothing (a first holding of a lot at a party, a serial's first event, a lot that is no
+// serial), and so do 95 % of the prefix scans (the contents of an object that is no
+// container): counted over a 1 M-event build and rebuild, 4.9 M reads found nothing and 0.24 M
+// found a row. Each such read looks at the filter of every level-0 file and level of the view
+// (up to ~20), a quarter of applying a batch; this filter answers it with one cache line per
+// segment.
+//
+// Layout: segments of 64-byte blocks (a blocked Bloom filter: the 6 bits of a key are all in
+// one block, so a probe touches one cache line per segment), 16 bits per key at a segment's
+// capacity (about 0.1-0.3 % false positives per full segment). A segment that is full is kept
+// and a new one four times as large is started, so a filter never needs its keys again to
+// grow; a probe looks at every segment (at most ~6 for 100 M keys).
+//
+// Thread-compatible.
+#ifndef TRACELEDGER_PROJECTIONS_INTERNAL_KEY_FILTER_H_
+#define TRACELEDGER_PROJECTIONS_INTERNAL_KEY_FILTER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace traceledger::projections {
+
+class KeyFilter {
+ public:
+  void Add(uint64_t hash) {
+    if (segments_.empty() || segments_.back().count >= segments_.back().capacity) {
+      const size_t capacity =
+          segments_.empty() ? kFirstCapacity : segments_.back().capacity * kGrowth;
+      Segment& added = segments_.emplace_back();
+      added.capacity = capacity;
+      added.blocks.resize(capacity * kBitsPerKey / kBlockBits);
+    }
+    Segment& segment = segments_.back();
+    Block& block = segment.blocks[BlockIndex(hash, segment.blocks.size())];
+    const uint64_t bits = BitSource(hash);
+    for (int i = 0; i < kProbes; ++i) {
+      const unsigned bit = Bit(bits, i);
+      block.words[bit >> 6] |= uint64_t{1} << (bit & 63);
+    }
+    ++segment.count;
+    ++size_;
+  }
+
+  // False only if `hash` was never added.
+  bool MayContain(uint64_t hash) const {
+    const uint64_t bits = BitSource(hash);
+    for (const Segment& segment : segments_) {
+      const Block& block = segment.blocks[BlockIndex(hash, segment.blocks.size())];
+      bool all = true;
+      for (int i = 0; i < kProbes && all; ++i) {
+        const unsigned bit = Bit(bits, i);
+        all = (block.words[bit >> 6] >> (bit & 63)) & 1;
+      }
+      if (all) return true;
+    }
+    return false;
+  }
+
+  // Forgets every key (and frees the memory).
+  void Clear() {
+    segments_.clear();
+    size_ = 0;
+  }
+
+  // Keys added (a key added twice counts twice).
+  size_t size() const { return size_; }
+  size_t memory_bytes() const {
+    size_t bytes = 0;
+    for (const Segment& segment : segments_) bytes += segment.blocks.size() * sizeof(Block);
+    return bytes;
+  }
+
+ private:
+  static constexpr size_t kFirstCapacity = size_t{1} << 16;  // keys; 128 KiB
+  static constexpr size_t kGrowth = 4;
+  static constexpr size_t kBitsPerKey = 16;
+  static constexpr size_t kBlockBits = 512;
+  static constexpr int kProbes = 6;
+
+  struct alignas(64) Block {
+    uint64_t words[kBlockBits / 64] = {};
+  };
+  struct Segment {
+    std::vector<Block> blocks;
+    size_t capacity = 0;  // keys
+    size_t count = 0;     // keys added
+  };
+
+  // The block: the high half of the hash, scaled to the block count (no modulo).
+  static size_t BlockIndex(uint64_t hash, size_t blocks) {
+    return static_cast<size_t>(((hash >> 32) * blocks) >> 32);
+  }
+  // The bits within the block come from the hash multiplied by an odd constant (a bijection
+  // whose high bits depend on every bit of the hash): 9 bits per probe from the top 54.
+  static uint64_t BitSource(uint64_t hash) { return hash * 0x9e3779b97f4a7c15ULL; }
+  static unsigned Bit(uint64_t bits, int probe) {
+    return static_cast<unsigned>(bits >> (10 + 9 * probe)) & (kBlockBits - 1);
+  }
+
+  std::vector<Segment> segments_;
+  size_t size_ = 0;
+};
+
+}  // namespace traceledger::projections
+
+#endif  // TRACELEDGER_PROJECTIONS_INTERNAL_KEY_FILTER_H_

@@ -26,7 +26,8 @@
 
 namespace traceledger::projections {
 
-// Where committed entries come from.
+// Where committed entries come from. The runner calls it from one thread at a time, not always
+// the same one (CatchUp reads the next batch on a thread of its own).
 class EntrySource {
  public:
   virtual ~EntrySource() = default;
@@ -46,9 +47,10 @@ struct RunnerOptions {
   // when the runner follows the head). A catch-up or rebuild writes ~7 rows per entry: large
   // batches make large table files, which the views database merges far more cheaply than many
   // small ones (docs/BENCHMARKS.md, "Projections"). Memory: the decoded entries and their
-  // rows, and what the batch before wrote and read (kept for this batch's reads), about 12 KB
-  // per entry at the peak (projection_bench, 10 M events: peak RSS 2.4 GB, of which ~0.7 GB
-  // the rows kept from the batch before).
+  // rows, the next batch's entries (read and decoded while this one is applied), and what the
+  // batch before wrote and read (kept for this batch's reads); plus the views' key filters, 2
+  // bytes per stored key. projection_bench, 10 M events: peak RSS 3.3 GB (2.4 GB before the
+  // next batch was decoded ahead and the filters were kept).
   size_t batch_entries = 100000;
   EventDecoder decoder = DefaultEventDecoder();
   // Threads applying a batch: views that share no dependency are applied side by side (each
@@ -117,7 +119,12 @@ class ProjectionRunner {
   };
   struct DecodedEntry;
   ProjectionRunner() = default;
-  Status ApplyBatch(EntrySource& source, uint64_t from, uint64_t to);
+  // Entries [from, to) of `source`, decoded (their events and facts too) by `threads` threads.
+  Result<std::vector<DecodedEntry>> LoadBatch(EntrySource& source, uint64_t from, uint64_t to,
+                                              size_t threads) const;
+  // Applies the entries [from, to) loaded by LoadBatch and writes the views.
+  Status ApplyBatch(const std::vector<DecodedEntry>& entries, uint64_t to);
+  size_t ApplyThreads() const;
   // Applies `entries` to the groups `groups` and writes their rows and cursors (next = to).
   Status ApplyGroups(const std::vector<size_t>& groups, const std::vector<DecodedEntry>& entries,
                      uint64_t to);

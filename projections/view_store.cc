@@ -2,6 +2,7 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/sst_file_writer.h>
@@ -353,6 +354,18 @@ Result<std::unique_ptr<ViewStore>> ViewStore::Open(const std::string& dir,
   TL_RETURN_IF_ERROR(FromRocksDb(s, "opening the views database " + dir));
   store->db_.reset(raw);
   for (size_t i = 0; i < handles.size(); ++i) store->families_[names[i]] = handles[i];
+  if (!store->read_only_) {
+    // Compactions run at the lowest CPU priority (nice 19), below the threads applying entries
+    // and answering queries: they are work that can wait (up to the level-0 write stall above),
+    // and on 2 cores they took a core's share from whichever thread applies the slowest views.
+    // 3 M events: build +12 % (docs/BENCHMARKS.md, "session 11"). RocksDB's low-priority pool
+    // is shared by every database in the process, so this applies to the ledger's compactions
+    // too, which likewise never hold up an append.
+    const rocksdb::Status lowered = db_options.env->LowerThreadPoolCPUPriority(
+        rocksdb::Env::Priority::LOW, rocksdb::CpuPriority::kLow);
+    // Why ignored: an Env without the feature runs compactions at normal priority, as before.
+    lowered.PermitUncheckedError();
+  }
   return store;
 }
 

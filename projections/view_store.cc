@@ -360,7 +360,7 @@ Result<std::unique_ptr<ViewStore>> ViewStore::Open(const std::string& dir,
     // and on 2 cores they took a core's share from whichever thread applies the slowest views.
     // 3 M events: build +12 % (docs/BENCHMARKS.md, "session 11"). RocksDB's low-priority pool
     // is shared by every database in the process, so this applies to the ledger's compactions
-    // too, which likewise never hold up an append.
+    // too: they also give way to appends and queries, up to the ledger's own write stall.
     const rocksdb::Status lowered = db_options.env->LowerThreadPoolCPUPriority(
         rocksdb::Env::Priority::LOW, rocksdb::CpuPriority::kLow);
     // Why ignored: an Env without the feature runs compactions at normal priority, as before.

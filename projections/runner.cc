@@ -405,6 +405,7 @@ Result<uint64_t> ProjectionRunner::CatchUp(EntrySource& source, const std::atomi
     const Status applied = ApplyBatch(entries, to);
     if (loader.joinable()) loader.join();
     TL_RETURN_IF_ERROR(applied);
+    if (options_.progress) options_.progress(to, head);
     from = to;
     if (from < head) {
       TL_RETURN_IF_ERROR(next.status());

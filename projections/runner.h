@@ -61,6 +61,12 @@ struct RunnerOptions {
   // database as ingested table files, skipping the memtable and its log (ViewStore::Write);
   // smaller ones, as when following the head, as a write batch. 0: always table files.
   size_t table_file_min_rows = 20000;
+  // Called by CatchUp after each batch is written, on the thread calling CatchUp, with the
+  // sequence the views are applied through (every view's next sequence is at least that) and
+  // the head CatchUp goes to: a long catch-up or rebuild reports its progress without being
+  // cut into calls (each CatchUp reads its first batch before applying it; later batches are
+  // read while the one before is applied). Null: nothing is called.
+  std::function<void(uint64_t applied_through, uint64_t head)> progress;
 };
 
 inline constexpr size_t kMaxApplyThreads = 8;

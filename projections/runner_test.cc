@@ -4,6 +4,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "ledger/data_dir.h"
 #include "ledger/testing/requests.h"
@@ -307,6 +310,30 @@ TEST_F(RunnerTest, CursorsSurviveAReopenAndNothingIsAppliedTwice) {
   const auto counts = Dump(runner->store(), "count");
   EXPECT_EQ(DecodeFixed64BigEndian(counts.at(Key("c").Str("party-0").str())), 75u);
   EXPECT_EQ(runner->Lag(ledger_->size()), 0u);
+}
+
+TEST_F(RunnerTest, ProgressIsReportedAfterEachBatchIsWritten) {
+  Append(25, 2);
+  RunnerOptions options;
+  options.batch_entries = 10;
+  ProjectionRunner* runner = nullptr;
+  std::vector<std::pair<uint64_t, uint64_t>> reports;
+  options.progress = [&](uint64_t applied_through, uint64_t head) {
+    reports.emplace_back(applied_through, head);
+    // Written by then: every view is applied through what is reported.
+    for (const std::string& name : runner->names()) {
+      EXPECT_GE(runner->NextSequence(name), applied_through) << name;
+    }
+    EXPECT_EQ(runner->Lag(head), head - applied_through);
+  };
+  auto opened = *ProjectionRunner::Open(Views("v"), Projections(), options);
+  runner = opened.get();
+  ASSERT_EQ(*runner->CatchUp(*source_), 25u);
+  const std::vector<std::pair<uint64_t, uint64_t>> want = {{10, 25}, {20, 25}, {25, 25}};
+  EXPECT_EQ(reports, want);
+  reports.clear();
+  ASSERT_EQ(*runner->CatchUp(*source_), 0u);  // nothing to apply: nothing reported
+  EXPECT_TRUE(reports.empty());
 }
 
 TEST_F(RunnerTest, ANewVersionRebuildsTheViewAndWhatDependsOnIt) {

@@ -67,41 +67,38 @@ struct Config {
   bool keep = false;
 };
 
-// Shows the runner the ledger in steps, so a long catch-up reports progress.
-class SteppedSource final : public projections::EntrySource {
- public:
-  explicit SteppedSource(projections::EntrySource& inner) : inner_(inner) {}
-  void set_limit(uint64_t limit) { limit_ = limit; }
-  uint64_t size() override { return std::min(limit_, inner_.size()); }
-  Status Scan(uint64_t from, uint64_t to,
-              const std::function<bool(uint64_t, std::string_view)>& visit) override {
-    return inner_.Scan(from, std::min(to, size()), visit);
-  }
-  bool WaitForMore(uint64_t, std::chrono::milliseconds) override { return false; }
-
- private:
-  projections::EntrySource& inner_;
-  uint64_t limit_ = 0;
+// The catch-up under way, reported by the runners' progress callback (RunnerOptions::progress)
+// about every 5 % of the ledger. One CatchUp call applies the whole ledger, as `traceledger
+// project` does: calls of a few batches each would read every call's first batch before
+// applying it, instead of while the batch before is applied.
+struct Progress {
+  const char* what = "";
+  Clock::time_point start;
+  uint64_t step = 1;
+  uint64_t next_report = 0;
 };
 
-// Catches `runner` up to `total` entries, printing progress; returns the seconds it took.
+void Report(Progress& progress, uint64_t applied_through, uint64_t head) {
+  if (applied_through < progress.next_report && applied_through < head) return;
+  const double seconds = Since(progress.start);
+  std::fprintf(stderr, "  %s: %llu / %llu entries, %.1f s, %.0f entries/s\n", progress.what,
+               static_cast<unsigned long long>(applied_through),
+               static_cast<unsigned long long>(head), seconds,
+               static_cast<double>(applied_through) / seconds);
+  progress.next_report = (applied_through / progress.step + 1) * progress.step;
+}
+
+// Catches `runner` (made with Options(config, &progress)) up with `source`, reporting progress;
+// returns the seconds it took.
 double CatchUpWithProgress(projections::ProjectionRunner& runner, projections::EntrySource& source,
-                           uint64_t total, const char* what) {
-  SteppedSource stepped(source);
-  const uint64_t step = std::max<uint64_t>(100'000, total / 20);
-  const auto start = Clock::now();
-  for (uint64_t limit = step;; limit += step) {
-    stepped.set_limit(std::min(limit, total));
-    auto applied = runner.CatchUp(stepped);
-    if (!applied.ok()) Die(what, applied.status());
-    const double seconds = Since(start);
-    std::fprintf(stderr, "  %s: %llu / %llu entries, %.1f s, %.0f entries/s\n", what,
-                 static_cast<unsigned long long>(std::min(limit, total)),
-                 static_cast<unsigned long long>(total), seconds,
-                 static_cast<double>(std::min(limit, total)) / seconds);
-    if (limit >= total) break;
-  }
-  return Since(start);
+                           Progress& progress, const char* what) {
+  progress.what = what;
+  progress.start = Clock::now();
+  progress.step = std::max<uint64_t>(100'000, source.size() / 20);
+  progress.next_report = progress.step;
+  auto applied = runner.CatchUp(source);
+  if (!applied.ok()) Die(what, applied.status());
+  return Since(progress.start);
 }
 
 class NoOpProjection final : public projections::Projection {
@@ -118,9 +115,12 @@ class NoOpProjection final : public projections::Projection {
   uint64_t applied_ = 0;
 };
 
-projections::RunnerOptions Options(const Config& config) {
+projections::RunnerOptions Options(const Config& config, Progress* progress) {
   projections::RunnerOptions options;
   options.batch_entries = config.batch_entries;
+  options.progress = [progress](uint64_t applied_through, uint64_t head) {
+    Report(*progress, applied_through, head);
+  };
   options.decoder = [](v1::EventEncoding encoding, std::string_view bytes) {
     return ingest::DecodeEvent(bytes, encoding);
   };
@@ -268,14 +268,16 @@ int Run(const Config& config) {
               static_cast<double>(total) / append_seconds);
   std::fflush(stdout);
 
+  Progress progress;
+
   // 2. Reference: read, decode and compute facts only.
   {
     std::vector<std::unique_ptr<projections::Projection>> noop;
     noop.push_back(std::make_unique<NoOpProjection>());
     auto runner = projections::ProjectionRunner::Open(config.dir + "/noop", std::move(noop),
-                                                      Options(config));
+                                                      Options(config, &progress));
     if (!runner.ok()) Die("opening the reference runner", runner.status());
-    const double seconds = CatchUpWithProgress(**runner, *source, total, "reference");
+    const double seconds = CatchUpWithProgress(**runner, *source, progress, "reference");
     std::printf("| reference: read + decode + facts, no view | %llu | %.1f | %.0f |\n",
                 static_cast<unsigned long long>(total), seconds,
                 static_cast<double>(total) / seconds);
@@ -284,9 +286,9 @@ int Run(const Config& config) {
 
   // 3. Build every view.
   auto runner = projections::ProjectionRunner::Open(config.dir + "/views",
-                                                    projections::AllViews(), Options(config));
+                                                    projections::AllViews(), Options(config, &progress));
   if (!runner.ok()) Die("opening the views", runner.status());
-  const double build_seconds = CatchUpWithProgress(**runner, *source, total, "build");
+  const double build_seconds = CatchUpWithProgress(**runner, *source, progress, "build");
   std::printf("| build all views (%zu) | %llu | %.1f | %.0f |\n", (*runner)->names().size(),
               static_cast<unsigned long long>(total), build_seconds,
               static_cast<double>(total) / build_seconds);
@@ -299,7 +301,7 @@ int Run(const Config& config) {
   for (const std::string& name : (*runner)->names()) {
     if (Status s = (*runner)->Rebuild(name); !s.ok()) Die("rebuilding " + name, s);
   }
-  CatchUpWithProgress(**runner, *source, total, "rebuild");
+  CatchUpWithProgress(**runner, *source, progress, "rebuild");
   const double rebuild_seconds = Since(rebuild_start);  // the drops included
   const auto rebuilt = Digests(**runner);
   const bool identical = built == rebuilt;

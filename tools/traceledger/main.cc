@@ -149,6 +149,17 @@ int Project(const Flags& flags) {
     return Fail(Status::InvalidArgument("--batch-entries must be at least 1"));
   }
   options.table_file_min_rows = table_file_min_rows->value_or(options.table_file_min_rows);
+  // A long catch-up (a first start, a rebuild) reports how far it is, every report interval.
+  const auto interval = std::chrono::milliseconds(report->value_or(5000));
+  auto last_report = std::chrono::steady_clock::now();
+  options.progress = [&](uint64_t applied_through, uint64_t head) {
+    if (std::chrono::steady_clock::now() - last_report < interval || applied_through >= head) return;
+    std::fprintf(stderr, "traceledger: project catching-up applied=%llu head=%llu lag=%llu\n",
+                 static_cast<unsigned long long>(applied_through),
+                 static_cast<unsigned long long>(head),
+                 static_cast<unsigned long long>(head - applied_through));
+    last_report = std::chrono::steady_clock::now();
+  };
   auto ledger = ledger::Ledger::OpenFollower(ledger::DatabasePath(*dir), follower_dir, {});
   if (!ledger.ok()) return Fail(ledger.status());
   auto runner = projections::ProjectionRunner::Open(views_dir, projections::AllViews(), options);
@@ -166,7 +177,6 @@ int Project(const Flags& flags) {
   }
   auto source = projections::LedgerEntrySource(**ledger);
   InstallSignalHandlers();
-  const auto interval = std::chrono::milliseconds(report->value_or(5000));
   auto log_progress = [&](const char* what) {
     const uint64_t head = source->size();
     std::fprintf(stderr, "traceledger: project %s head=%llu lag=%llu\n", what,
@@ -180,7 +190,6 @@ int Project(const Flags& flags) {
     return kExitOk;
   }
   // Follow: catch up, report lag now and then, until SIGTERM/SIGINT.
-  auto last_report = std::chrono::steady_clock::now();
   while (!stop_requested.load()) {
     auto applied = (*runner)->CatchUp(*source, &stop_requested);
     if (!applied.ok()) return Fail(applied.status());
@@ -321,7 +330,8 @@ const std::map<std::string, Command>& Commands() {
         "  genealogy, holdings, recalls, serials, cylinders, enforcement. Each view's cursor is\n"
         "  stored with its rows, so it resumes where it stopped. --rebuild NAME empties that view\n"
         "  (and the views it depends on) and rebuilds it from the first entry. --once catches up\n"
-        "  and exits. Logs the lag (entries behind the head). Stops cleanly on SIGTERM/SIGINT.\n"
+        "  and exits. Logs the lag (entries behind the head), also during a long catch-up, every\n"
+        "  --report-interval-ms. Stops cleanly on SIGTERM/SIGINT.\n"
         "  --batch-entries: entries applied in memory before the views are written (memory:\n"
         "  about 5 KB each). --table-file-min-rows: writes of at least this many rows go in as\n"
         "  SST files (catch-up, rebuild), smaller ones as write batches; 0: always files.",

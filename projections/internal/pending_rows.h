@@ -80,7 +80,6 @@ class PendingRows {
     uint32_t key_size_ = 0;
     uint32_t value_size_ = 0;
     uint32_t value_capacity_ = 0;
-    uint32_t next = 0;             // the group's next row, in insertion order; kEmpty after last
     bool has_value_ = false;
   };
 
@@ -176,7 +175,7 @@ class PendingRows {
   void ForEachStoredHash(KeyVisitor&& key, PrefixVisitor&& prefix) const {
     for (uint32_t group = 0; group < groups_.size(); ++group) {
       bool stored = false;
-      for (uint32_t row = groups_[group].first; row != kEmpty; row = rows_[row]->next) {
+      for (uint32_t row = groups_[group].first; row != kEmpty; row = next_[row]) {
         if (!rows_[row]->has_value_) continue;
         key(rows_[row]->hash);
         stored = true;
@@ -186,6 +185,12 @@ class PendingRows {
   }
 
   // Calls visit(row) for every row, in key order.
+  //
+  // Why in two passes: the rows are spread over the arena in the order they were written, so
+  // most rows cost the walk a cache miss. The first pass puts the row numbers in key order
+  // (following the groups' links, which are apart from the rows, and reading a row only to
+  // sort a group of several); the second visits them, asking for the rows a few ahead of the
+  // one visited, so that their misses overlap.
   void ForEachInOrder(const std::function<void(const Row&)>& visit) const {
     if (size() == 0) return;
     // Groups are contiguous in key order and ordered by their first component (which ends at
@@ -199,14 +204,24 @@ class PendingRows {
     std::sort(order.begin(), order.end());
     std::vector<uint32_t> ungrouped;
     InOrder(groups_[kUngrouped], &ungrouped);
+    std::vector<uint32_t> ordered;  // every row, in key order
+    ordered.reserve(size());
     std::vector<uint32_t> rows;
     auto next = ungrouped.begin();
     for (const auto& [first_component, group] : order) {
-      for (; next != ungrouped.end() && Key(*next) < first_component; ++next) visit(*rows_[*next]);
+      for (; next != ungrouped.end() && Key(*next) < first_component; ++next) {
+        ordered.push_back(*next);
+      }
       InOrder(groups_[group], &rows);
-      for (uint32_t row : rows) visit(*rows_[row]);
+      ordered.insert(ordered.end(), rows.begin(), rows.end());
     }
-    for (; next != ungrouped.end(); ++next) visit(*rows_[*next]);
+    ordered.insert(ordered.end(), next, ungrouped.end());
+    TL_ASSERT(ordered.size() == size());
+    constexpr size_t kAhead = 8;  // rows asked for ahead of the one visited
+    for (size_t i = 0; i < ordered.size(); ++i) {
+      if (i + kAhead < ordered.size()) __builtin_prefetch(rows_[ordered[i + kAhead]]);
+      visit(*rows_[ordered[i]]);
+    }
   }
 
   size_t size() const { return rows_.size(); }
@@ -216,6 +231,7 @@ class PendingRows {
   void Clear() {
     const size_t used = size();
     rows_.clear();
+    next_.clear();
     groups_.clear();
     group_slots_.clear();
     group_mask_ = 0;
@@ -247,8 +263,8 @@ class PendingRows {
     uint32_t index = kEmpty;
     uint32_t tag = 0;
   };
-  // The rows of one first component (or of the keys without one): a list through the rows'
-  // links, so that adding a row allocates nothing, and a sorted copy made only when scanned.
+  // The rows of one first component (or of the keys without one): a list through next_, so
+  // that adding a row allocates nothing, and a sorted copy made only when scanned.
   struct Group {
     std::string_view first_component;  // the first row's (rows never move)
     uint64_t hash = 0;                 // of first_component
@@ -346,8 +362,8 @@ class PendingRows {
     added->hash = hash;
     added->key_size_ = Size32(key.size());
     added->value_capacity_ = Size32(value_size);
-    added->next = kEmpty;
     rows_.push_back(added);
+    next_.push_back(kEmpty);
     slots_[i] = Slot{added, Tag(hash)};
     AddToGroup(added->key(), index);
     return *added;
@@ -383,7 +399,7 @@ class PendingRows {
     if (to.last == kEmpty) {
       to.first = row;
     } else {
-      rows_[to.last]->next = row;
+      next_[to.last] = row;
     }
     to.last = row;
     ++to.size;
@@ -438,8 +454,8 @@ class PendingRows {
     if (sorted.size() == group.size) return sorted;
     const size_t old_size = sorted.size();
     // The list is in insertion order: the rows not sorted yet follow the last one that was.
-    uint32_t row = group.sorted_through == kEmpty ? group.first : rows_[group.sorted_through]->next;
-    for (; row != kEmpty; row = rows_[row]->next) sorted.push_back(row);
+    uint32_t row = group.sorted_through == kEmpty ? group.first : next_[group.sorted_through];
+    for (; row != kEmpty; row = next_[row]) sorted.push_back(row);
     group.sorted_through = group.last;
     TL_ASSERT(sorted.size() == group.size);
     const auto middle = sorted.begin() + static_cast<std::ptrdiff_t>(old_size);
@@ -455,12 +471,19 @@ class PendingRows {
       return;
     }
     out->clear();
-    for (uint32_t row = group.first; row != kEmpty; row = rows_[row]->next) out->push_back(row);
-    std::sort(out->begin(), out->end(), LessInGroup(group));
+    for (uint32_t row = group.first; row != kEmpty; row = next_[row]) out->push_back(row);
+    if (out->size() > 1) {
+      // The rows' keys are compared: ask for all of them before the first comparison.
+      for (uint32_t row : *out) __builtin_prefetch(rows_[row]);
+      std::sort(out->begin(), out->end(), LessInGroup(group));
+    }
   }
 
   Arena arena_;                        // the rows, their keys and values
   std::vector<Row*> rows_;             // in insertion order; the index names a row
+  // next_[row]: the next row of its group, in insertion order; kEmpty after the last. Apart
+  // from the rows, so that linking a row and walking a group read no row.
+  std::vector<uint32_t> next_;
   std::vector<Slot> slots_;            // the rows by key; empty, or a power of two
   size_t mask_ = 0;                    // slots_.size() - 1
   mutable std::vector<Group> groups_;  // [kUngrouped], then one per first component

@@ -285,8 +285,8 @@ int Run(const Config& config) {
   }
 
   // 3. Build every view.
-  auto runner = projections::ProjectionRunner::Open(config.dir + "/views",
-                                                    projections::AllViews(), Options(config, &progress));
+  auto runner = projections::ProjectionRunner::Open(
+      config.dir + "/views", projections::AllViews(), Options(config, &progress));
   if (!runner.ok()) Die("opening the views", runner.status());
   const double build_seconds = CatchUpWithProgress(**runner, *source, progress, "build");
   std::printf("| build all views (%zu) | %llu | %.1f | %.0f |\n", (*runner)->names().size(),

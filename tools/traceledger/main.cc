@@ -153,12 +153,13 @@ int Project(const Flags& flags) {
   const auto interval = std::chrono::milliseconds(report->value_or(5000));
   auto last_report = std::chrono::steady_clock::now();
   options.progress = [&](uint64_t applied_through, uint64_t head) {
-    if (std::chrono::steady_clock::now() - last_report < interval || applied_through >= head) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_report < interval || applied_through >= head) return;
     std::fprintf(stderr, "traceledger: project catching-up applied=%llu head=%llu lag=%llu\n",
                  static_cast<unsigned long long>(applied_through),
                  static_cast<unsigned long long>(head),
                  static_cast<unsigned long long>(head - applied_through));
-    last_report = std::chrono::steady_clock::now();
+    last_report = now;
   };
   auto ledger = ledger::Ledger::OpenFollower(ledger::DatabasePath(*dir), follower_dir, {});
   if (!ledger.ok()) return Fail(ledger.status());

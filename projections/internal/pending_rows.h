@@ -347,6 +347,15 @@ class PendingRows {
   Row& RowFor(std::string_view key, size_t value_size) {
     if ((size() + 1) * 2 > slots_.size()) Rehash(std::max(kMinSlots, slots_.size() * 2));
     const uint64_t hash = HashKey(key);
+    // A new row also looks up its group: both slots are asked for now, so that their cache
+    // misses (the tables hold hundreds of thousands of entries) overlap instead of following
+    // each other. Hashing the first component is cheap next to a miss.
+    const size_t length = FirstComponentPrefixLength(key);
+    const uint64_t group_hash = length > 0 ? HashKey(key.substr(0, length)) : 0;
+    __builtin_prefetch(&slots_[hash & mask_]);
+    if (length > 0 && !group_slots_.empty()) {
+      __builtin_prefetch(&group_slots_[group_hash & group_mask_]);
+    }
     size_t i = hash & mask_;
     for (;; i = (i + 1) & mask_) {  // bounded: the table is at most half full
       const Slot& slot = slots_[i];
@@ -365,7 +374,7 @@ class PendingRows {
     rows_.push_back(added);
     next_.push_back(kEmpty);
     slots_[i] = Slot{added, Tag(hash)};
-    AddToGroup(added->key(), index);
+    AddToGroup(added->key().substr(0, length), group_hash, index);
     return *added;
   }
   void Rehash(size_t slot_count) {
@@ -378,18 +387,18 @@ class PendingRows {
     }
   }
 
-  void AddToGroup(std::string_view key, uint32_t row) {
+  // Links `row` into the group of `first_component` (of hash `hash`; empty: the keys without
+  // one).
+  void AddToGroup(std::string_view first_component, uint64_t hash, uint32_t row) {
     if (groups_.empty()) groups_.emplace_back();  // kUngrouped
-    const size_t length = FirstComponentPrefixLength(key);
     uint32_t group = kUngrouped;
-    if (length > 0) {
-      const std::string_view first_component = key.substr(0, length);
+    if (!first_component.empty()) {
       // A projection writes one object's rows a few at a time: the group added to last is
-      // checked before hashing the first component.
-      if (last_group_ != kEmpty && groups_[last_group_].first_component == first_component) {
+      // checked first.
+      if (last_group_ != kEmpty && groups_[last_group_].hash == hash &&
+          groups_[last_group_].first_component == first_component) {
         group = last_group_;
       } else {
-        const uint64_t hash = HashKey(first_component);
         group = FindGroup(first_component, hash);
         if (group == kEmpty) group = AddGroup(first_component, hash);
         last_group_ = group;

@@ -206,14 +206,12 @@ class PendingRows {
     InOrder(groups_[kUngrouped], &ungrouped);
     std::vector<uint32_t> ordered;  // every row, in key order
     ordered.reserve(size());
-    std::vector<uint32_t> rows;
     auto next = ungrouped.begin();
     for (const auto& [first_component, group] : order) {
       for (; next != ungrouped.end() && Key(*next) < first_component; ++next) {
         ordered.push_back(*next);
       }
-      InOrder(groups_[group], &rows);
-      ordered.insert(ordered.end(), rows.begin(), rows.end());
+      InOrder(groups_[group], &ordered);
     }
     ordered.insert(ordered.end(), next, ungrouped.end());
     TL_ASSERT(ordered.size() == size());
@@ -349,7 +347,8 @@ class PendingRows {
     const uint64_t hash = HashKey(key);
     // A new row also looks up its group: both slots are asked for now, so that their cache
     // misses (the tables hold hundreds of thousands of entries) overlap instead of following
-    // each other. Hashing the first component is cheap next to a miss.
+    // each other. Hashing the first component is cheap next to a miss (a row that exists
+    // pays for it and does not use it).
     const size_t length = FirstComponentPrefixLength(key);
     const uint64_t group_hash = length > 0 ? HashKey(key.substr(0, length)) : 0;
     __builtin_prefetch(&slots_[hash & mask_]);
@@ -472,19 +471,19 @@ class PendingRows {
     std::inplace_merge(sorted.begin(), middle, sorted.end(), LessInGroup(group));
     return sorted;
   }
-  // The group's rows in key order, into `out`: the sorted copy if it is up to date, else
+  // Appends the group's rows in key order to `out`: the sorted copy if it is up to date, else
   // sorted here (most groups are never scanned and are sorted only when the batch is written).
   void InOrder(const Group& group, std::vector<uint32_t>* out) const {
     if (group.sorted.size() == group.size) {
-      out->assign(group.sorted.begin(), group.sorted.end());
+      out->insert(out->end(), group.sorted.begin(), group.sorted.end());
       return;
     }
-    out->clear();
+    const auto begin = static_cast<std::ptrdiff_t>(out->size());
     for (uint32_t row = group.first; row != kEmpty; row = next_[row]) out->push_back(row);
-    if (out->size() > 1) {
+    if (group.size > 1) {
       // The rows' keys are compared: ask for all of them before the first comparison.
-      for (uint32_t row : *out) __builtin_prefetch(rows_[row]);
-      std::sort(out->begin(), out->end(), LessInGroup(group));
+      for (auto it = out->begin() + begin; it != out->end(); ++it) __builtin_prefetch(rows_[*it]);
+      std::sort(out->begin() + begin, out->end(), LessInGroup(group));
     }
   }
 

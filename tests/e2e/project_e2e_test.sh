@@ -29,6 +29,13 @@ check "... and says to run traceledger project" grep -q "traceledger project" "$
 check "project --once catches up with the whole ledger (lag 0)" \
   grep -q "caught-up head=8000 lag=0" "$work/project.log"
 
+# A long catch-up logs its lag as it goes (here after every batch of 1,000 but the last).
+"$traceledger" project --data "$data" --views "$work/views-progress" --once --batch-entries 1000 \
+  --report-interval-ms 0 2> "$work/progress.log"
+check "project logs its lag during a catch-up, after each batch written" \
+  grep -q "catching-up head=8000 lag=7000" "$work/progress.log"
+check "... and not once it has caught up" test "$(grep -c "catching-up" "$work/progress.log")" -eq 7
+
 # A transformation from the generated stream: its output lot, its input lots.
 py '
 import json, sys

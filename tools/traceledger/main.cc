@@ -131,6 +131,13 @@ projections::EventDecoder FullDecoder() {
   };
 }
 
+// One line of `traceledger project`'s log: what it is doing, the head, and the entries the
+// slowest view is behind it.
+void LogLag(const char* what, uint64_t head, uint64_t lag) {
+  std::fprintf(stderr, "traceledger: project %s head=%llu lag=%llu\n", what,
+               static_cast<unsigned long long>(head), static_cast<unsigned long long>(lag));
+}
+
 int Project(const Flags& flags) {
   auto dir = flags.Require("data");
   if (!dir.ok()) return Fail(dir.status());
@@ -155,10 +162,7 @@ int Project(const Flags& flags) {
   options.progress = [&](uint64_t applied_through, uint64_t head) {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_report < interval || applied_through >= head) return;
-    std::fprintf(stderr, "traceledger: project catching-up applied=%llu head=%llu lag=%llu\n",
-                 static_cast<unsigned long long>(applied_through),
-                 static_cast<unsigned long long>(head),
-                 static_cast<unsigned long long>(head - applied_through));
+    LogLag("catching-up", head, head - applied_through);
     last_report = now;
   };
   auto ledger = ledger::Ledger::OpenFollower(ledger::DatabasePath(*dir), follower_dir, {});
@@ -180,9 +184,7 @@ int Project(const Flags& flags) {
   InstallSignalHandlers();
   auto log_progress = [&](const char* what) {
     const uint64_t head = source->size();
-    std::fprintf(stderr, "traceledger: project %s head=%llu lag=%llu\n", what,
-                 static_cast<unsigned long long>(head),
-                 static_cast<unsigned long long>((*runner)->Lag(head)));
+    LogLag(what, head, (*runner)->Lag(head));
   };
   if (flags.Has("once")) {
     auto applied = (*runner)->CatchUp(*source, &stop_requested);

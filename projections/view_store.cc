@@ -340,6 +340,8 @@ Result<std::unique_ptr<ViewStore>> ViewStore::Open(const std::string& dir,
     std::filesystem::create_directories(store->ingest_dir_, ec);
     if (ec) return Status::Unavailable("creating " + store->ingest_dir_ + ": " + ec.message());
     names.insert(names.end(), views.begin(), views.end());
+    store->table_file_options_ = std::make_unique<rocksdb::Options>(
+        ViewDbOptions(false), ViewOptions(store->cache_));
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& name : names) {
@@ -432,12 +434,16 @@ Status ViewStore::WriteTableFiles(const std::vector<ViewWrite>& writes) {
       for (const std::string& path : paths) std::filesystem::remove(path, ec);
     }
   } remove_leftovers{paths};
-  const rocksdb::Options options(ViewDbOptions(false), ViewOptions(cache_));
   for (const ViewWrite& write : writes) {
     rocksdb::ColumnFamilyHandle* handle = family(write.view);
     if (handle == nullptr) return Status::NotFound("no view " + std::string(write.view));
     paths.push_back(ingest_dir_ + "/" + std::to_string(next_file_.fetch_add(1)) + ".sst");
-    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, handle);
+    // The file stays in the page cache: it is read right after it is ingested (the next batches'
+    // reads, its first compaction). RocksDB's default drops each written megabyte from it, and
+    // every such read went to the disk: 2 M events, build +7-12 %, rebuild +7-17 %, CPU of the
+    // bench -4-10 % (docs/BENCHMARKS.md, "session 13").
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), *table_file_options_, handle,
+                                  /*invalidate_page_cache=*/false);
     TL_RETURN_IF_ERROR(FromRocksDb(writer.Open(paths.back()), "creating " + paths.back()));
     // The cursor first: 0x00 sorts before every row key.
     TL_RETURN_IF_ERROR(FromRocksDb(

@@ -21,6 +21,7 @@
 
 namespace rocksdb {
 class Cache;
+struct Options;
 }
 
 namespace traceledger::projections {
@@ -76,6 +77,7 @@ class ViewStore {
   std::string ingest_dir_;  // table files being written, before they are ingested
   std::atomic<uint64_t> next_file_{0};
   std::shared_ptr<rocksdb::Cache> cache_;
+  std::unique_ptr<rocksdb::Options> table_file_options_;  // kReadWrite: WriteTableFiles' files
   mutable std::mutex families_mu_;  // guards families_ against Reset
   std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> families_;  // owned
   std::unique_ptr<rocksdb::DB> db_;

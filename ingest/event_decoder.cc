@@ -266,4 +266,15 @@ Result<traceledger::v1::Event> DecodeEvent(std::string_view bytes,
                                  ": want JSON, PROTOBUF or EPCIS_JSON");
 }
 
+Result<traceledger::v1::Event> DecodeStoredEvent(std::string_view bytes,
+                                                 traceledger::v1::EventEncoding encoding) {
+  if (encoding != traceledger::v1::EVENT_ENCODING_PROTOBUF) return DecodeEvent(bytes, encoding);
+  traceledger::v1::Event event;
+  if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Status::InvalidArgument("protobuf: not a valid traceledger.v1.Event (" +
+                                   std::to_string(bytes.size()) + " bytes)");
+  }
+  return event;
+}
+
 }  // namespace traceledger::ingest

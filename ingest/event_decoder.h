@@ -36,6 +36,13 @@ inline constexpr size_t kMaxEventBytes = size_t{1} << 20;
 Result<traceledger::v1::Event> DecodeEvent(std::string_view bytes,
                                            traceledger::v1::EventEncoding encoding);
 
+// Decodes an event the ledger stored (decoded and validated when it was appended), for readers
+// of the log such as the projections. As DecodeEvent, except that protobuf bytes are only
+// parsed: fields this build does not know (an entry appended by a newer build) are skipped
+// instead of refused, and the check for them, about a tenth of decoding, is not made.
+Result<traceledger::v1::Event> DecodeStoredEvent(std::string_view bytes,
+                                                 traceledger::v1::EventEncoding encoding);
+
 }  // namespace traceledger::ingest
 
 #endif  // TRACELEDGER_INGEST_EVENT_DECODER_H_

@@ -190,7 +190,7 @@ class EventQueryTest : public ::testing::Test {
       views.push_back(projections::NewHistoryProjection());
       projections::RunnerOptions options;
       options.decoder = [](v1::EventEncoding encoding, std::string_view bytes) {
-        return ingest::DecodeEvent(bytes, encoding);
+        return ingest::DecodeStoredEvent(bytes, encoding);
       };
       auto runner = projections::ProjectionRunner::Open((dir_ / "views").string(),
                                                         std::move(views), std::move(options));

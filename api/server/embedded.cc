@@ -44,7 +44,7 @@ Result<std::unique_ptr<EmbeddedServer>> EmbeddedServer::Open(EmbeddedOptions opt
   }
   projections::RunnerOptions runner_options;
   runner_options.decoder = [](v1::EventEncoding encoding, std::string_view bytes) {
-    return ingest::DecodeEvent(bytes, encoding);
+    return ingest::DecodeStoredEvent(bytes, encoding);
   };
   auto runner = projections::ProjectionRunner::Open(dir + "/views", projections::AllViews(),
                                                     runner_options);

@@ -305,7 +305,7 @@ TEST_F(ServerTest, ViewsBuiltBesideCaptureEqualAFreshRebuild) {
 
   projections::RunnerOptions options;
   options.decoder = [](v1::EventEncoding encoding, std::string_view bytes) {
-    return ingest::DecodeEvent(bytes, encoding);
+    return ingest::DecodeStoredEvent(bytes, encoding);
   };
   auto fresh = projections::ProjectionRunner::Open(dir_ + "/fresh-views", projections::AllViews(),
                                                    options);

@@ -86,7 +86,7 @@ std::vector<std::string> ViewNames() {
 // The decoder `traceledger project` uses (tools/traceledger/main.cc): every stored encoding.
 EventDecoder FullDecoder() {
   return [](v1::EventEncoding encoding, std::string_view bytes) {
-    return ingest::DecodeEvent(bytes, encoding);
+    return ingest::DecodeStoredEvent(bytes, encoding);
   };
 }
 

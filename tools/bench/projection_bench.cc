@@ -122,7 +122,7 @@ projections::RunnerOptions Options(const Config& config, Progress* progress) {
     Report(*progress, applied_through, head);
   };
   options.decoder = [](v1::EventEncoding encoding, std::string_view bytes) {
-    return ingest::DecodeEvent(bytes, encoding);
+    return ingest::DecodeStoredEvent(bytes, encoding);
   };
   return options;
 }

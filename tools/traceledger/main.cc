@@ -127,7 +127,7 @@ int Ingest(const Flags& flags) {
 // ingest's decoder reads every encoding the ledger stores, EPCIS 2.0 JSON included.
 projections::EventDecoder FullDecoder() {
   return [](v1::EventEncoding encoding, std::string_view bytes) {
-    return ingest::DecodeEvent(bytes, encoding);
+    return ingest::DecodeStoredEvent(bytes, encoding);
   };
 }
 

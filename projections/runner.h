@@ -124,12 +124,11 @@ class ProjectionRunner {
     double seconds = 0;         // recent apply time (an average), to share work out
   };
   struct DecodedEntry;
+  class BatchLoad;
   ProjectionRunner() = default;
-  // Entries [from, to) of `source`, decoded (their events and facts too) by `threads` threads.
-  Result<std::vector<DecodedEntry>> LoadBatch(EntrySource& source, uint64_t from, uint64_t to,
-                                              size_t threads) const;
-  // Applies the entries [from, to) loaded by LoadBatch and writes the views.
-  Status ApplyBatch(const std::vector<DecodedEntry>& entries, uint64_t to);
+  // Applies the entries [from, to) loaded by a BatchLoad and writes the views. Each apply thread,
+  // once done, helps decode `next` (the batch after, being loaded; null if none).
+  Status ApplyBatch(const std::vector<DecodedEntry>& entries, uint64_t to, BatchLoad* next);
   size_t ApplyThreads() const;
   // Applies `entries` to the groups `groups` and writes their rows and cursors (next = to).
   Status ApplyGroups(const std::vector<size_t>& groups, const std::vector<DecodedEntry>& entries,

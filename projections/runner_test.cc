@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -334,6 +335,84 @@ TEST_F(RunnerTest, ProgressIsReportedAfterEachBatchIsWritten) {
   reports.clear();
   ASSERT_EQ(*runner->CatchUp(*source_), 0u);  // nothing to apply: nothing reported
   EXPECT_TRUE(reports.empty());
+}
+
+// Records what each entry looked like to the views: its event's id, or that it had none.
+class Decoded : public Projection {
+ public:
+  std::string_view name() const override { return "decoded"; }
+  uint32_t version() const override { return 1; }
+  Status Apply(const AppliedEntry& entry, ViewRows& rows) override {
+    const bool whole = entry.event != nullptr && entry.facts != nullptr;
+    rows.Put(Key("d").U64(entry.sequence).str(), whole ? entry.event->event_id() : "none");
+    return Status::Ok();
+  }
+};
+
+// Reads from a ledger, failing every Scan that starts at or after `fail_from`.
+class FailingSource : public EntrySource {
+ public:
+  FailingSource(EntrySource& source, uint64_t fail_from) : source_(source), fail_from_(fail_from) {}
+  uint64_t size() override { return source_.size(); }
+  Status Scan(uint64_t from, uint64_t to,
+              const std::function<bool(uint64_t, std::string_view)>& visit) override {
+    if (from >= fail_from_) return Status::Unavailable("disk went away");
+    return source_.Scan(from, to, visit);
+  }
+  bool WaitForMore(uint64_t seen, std::chrono::milliseconds timeout) override {
+    return source_.WaitForMore(seen, timeout);
+  }
+
+ private:
+  EntrySource& source_;
+  uint64_t fail_from_;
+};
+
+TEST_F(RunnerTest, EveryEntryIsDecodedWhicheverThreadDecodesIt) {
+  // Batches of 1,000 are decoded 256 entries at a time by the loader and the apply threads;
+  // the last batch and the last chunk of each are partial.
+  for (int count : {1000, 1000, 600}) Append(count, 3);
+  std::vector<std::unique_ptr<Projection>> projections;
+  projections.push_back(std::make_unique<Decoded>());
+  projections.push_back(std::make_unique<CountBySubmitter>());
+  RunnerOptions options;
+  options.batch_entries = 1000;
+  options.apply_threads = 2;
+  auto runner = *ProjectionRunner::Open(Views("v"), std::move(projections), options);
+  ASSERT_EQ(*runner->CatchUp(*source_), 2600u);
+  const std::map<std::string, std::string> rows = Dump(runner->store(), "decoded");
+  ASSERT_EQ(rows.size(), 2601u);  // and the cursor
+  for (uint64_t sequence = 0; sequence < 2600; ++sequence) {
+    const auto row = rows.find(Key("d").U64(sequence).str());
+    ASSERT_NE(row, rows.end()) << sequence;
+    EXPECT_EQ(row->second, "e" + std::to_string(sequence)) << sequence;
+  }
+}
+
+TEST_F(RunnerTest, ABatchThatCannotBeReadStopsTheCatchUpAfterTheBatchesBefore) {
+  for (int count : {1000, 1000, 600}) Append(count, 3);
+  RunnerOptions options;
+  options.batch_entries = 1000;
+  auto runner = *ProjectionRunner::Open(Views("v"), Projections(), options);
+  // The second batch is read while the first is applied: the first is written, then the
+  // catch-up stops with the read's error.
+  FailingSource failing(*source_, 1000);
+  const Result<uint64_t> failed = runner->CatchUp(failing);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().message(), "disk went away");
+  EXPECT_EQ(runner->NextSequence("count"), 1000u);
+  EXPECT_EQ(runner->NextSequence("milestones"), 1000u);
+  // The first batch cannot be read either: nothing is applied.
+  FailingSource from_the_start(*source_, 0);
+  ASSERT_FALSE(runner->CatchUp(from_the_start).ok());
+  EXPECT_EQ(runner->NextSequence("count"), 1000u);
+  // Readable again: the rest, as if nothing had happened.
+  ASSERT_EQ(*runner->CatchUp(*source_), 1600u);
+  auto fresh = Open("fresh", Projections(), 100000, 20000);
+  ASSERT_EQ(*fresh->CatchUp(*source_), 2600u);
+  for (const char* view : {"count", "milestones"}) {
+    EXPECT_EQ(Dump(runner->store(), view), Dump(fresh->store(), view)) << view;
+  }
 }
 
 TEST_F(RunnerTest, ANewVersionRebuildsTheViewAndWhatDependsOnIt) {

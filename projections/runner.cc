@@ -190,7 +190,8 @@ size_t ProjectionRunner::ApplyThreads() const {
 // is loaded while the one before is applied, by a thread below the apply threads' priority;
 // the two apply threads seldom finish together, and when the second one did, it waited for
 // the loader to finish decoding alone while the other core had nothing to do (~15 % of a
-// batch's time at 2 M events).
+// batch's time at 2 M events). Measured: catch-ups that are mostly decoding +35 %; the build
+// of all views within noise (docs/BENCHMARKS.md, "session 13").
 class ProjectionRunner::BatchLoad {
  public:
   BatchLoad(const EventDecoder& decoder, uint64_t from, uint64_t to)
@@ -275,8 +276,7 @@ class ProjectionRunner::BatchLoad {
     return std::move(entries_);
   }
 
-  // Whether more than one thread is worth having for it.
-  size_t size() const { return to_ - from_; }
+  size_t size() const { return to_ - from_; }  // entries
   static constexpr size_t kChunk = 256;  // entries a thread decodes at a time
 
  private:
@@ -467,15 +467,17 @@ Result<uint64_t> ProjectionRunner::CatchUp(EntrySource& source, const std::atomi
   uint64_t to = std::min<uint64_t>(head, from + options_.batch_entries);
   std::vector<DecodedEntry> entries;
   {
-    // The first batch: read here, decoded by this thread and, if it is worth one, another.
+    // The first batch: read here, decoded by this thread and up to ApplyThreads() - 1 others
+    // (one per chunk at most).
     BatchLoad first(options_.decoder, from, to);
-    std::thread helper;
-    if (ApplyThreads() > 1 && first.size() >= 2 * BatchLoad::kChunk) {
-      helper = std::thread([&] { first.HelpWhenRead(); });
+    std::vector<std::thread> helpers;
+    const size_t chunks = (first.size() + BatchLoad::kChunk - 1) / BatchLoad::kChunk;
+    for (size_t t = 1; t < std::min(ApplyThreads(), chunks); ++t) {
+      helpers.emplace_back([&] { first.HelpWhenRead(); });
     }
     first.Read(source);
     Result<std::vector<DecodedEntry>> taken = first.Take();
-    if (helper.joinable()) helper.join();
+    for (std::thread& helper : helpers) helper.join();
     TL_ASSIGN_OR_RETURN(entries, std::move(taken));
   }
   while (from < head) {

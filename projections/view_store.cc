@@ -122,7 +122,12 @@ Result<std::optional<std::string>> ViewReader::Get(std::string_view key) const {
   auto value_of = [](const PendingRows::Row& row) {
     return row.has_value() ? std::optional<std::string>(row.value()) : std::optional<std::string>();
   };
-  const uint64_t hash = PendingRows::HashKey(key);
+  // Only the runner's readers have rows of their own to look in; the others (queries) read the
+  // database alone and need no hash. Every use of `hash` below is behind one of these.
+  const bool has_rows = pending_ != nullptr || known_.reading != nullptr ||
+                        known_.written != nullptr || known_.read != nullptr ||
+                        known_.stored_keys != nullptr;
+  const uint64_t hash = has_rows ? PendingRows::HashKey(key) : 0;
   if (pending_ != nullptr) {
     if (const PendingRows::Row* row = pending_->Find(key, hash)) return value_of(*row);
   }

@@ -71,12 +71,12 @@ class PendingRows {
     std::string_view value() const {
       return has_value_ ? std::string_view(space_, value_size_) : std::string_view();
     }
-    uint64_t key_hash() const { return hash; }  // HashKey(key())
+    uint64_t key_hash() const { return hash_; }  // HashKey(key())
 
    private:
     friend class PendingRows;
     char* space_ = nullptr;        // room for the value: value_capacity_ bytes in the arena
-    uint64_t hash = 0;             // of the key, to rehash without it
+    uint64_t hash_ = 0;            // of the key, to rehash without it
     uint32_t key_size_ = 0;
     uint32_t value_size_ = 0;
     uint32_t value_capacity_ = 0;
@@ -177,7 +177,7 @@ class PendingRows {
       bool stored = false;
       for (uint32_t row = groups_[group].first; row != kEmpty; row = next_[row]) {
         if (!rows_[row]->has_value_) continue;
-        key(rows_[row]->hash);
+        key(rows_[row]->hash_);
         stored = true;
       }
       if (stored && group != kUngrouped) prefix(groups_[group].hash);
@@ -367,7 +367,7 @@ class PendingRows {
     Row* added = new (at) Row();
     std::memcpy(at + sizeof(Row), key.data(), key.size());
     added->space_ = at + sizeof(Row) + key.size();
-    added->hash = hash;
+    added->hash_ = hash;
     added->key_size_ = Size32(key.size());
     added->value_capacity_ = Size32(value_size);
     rows_.push_back(added);
@@ -380,9 +380,9 @@ class PendingRows {
     slots_.assign(slot_count, Slot());
     mask_ = slot_count - 1;
     for (Row* row : rows_) {
-      size_t i = row->hash & mask_;
+      size_t i = row->hash_ & mask_;
       while (slots_[i].row != nullptr) i = (i + 1) & mask_;
-      slots_[i] = Slot{row, Tag(row->hash)};
+      slots_[i] = Slot{row, Tag(row->hash_)};
     }
   }
 

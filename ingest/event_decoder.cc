@@ -266,8 +266,8 @@ Result<traceledger::v1::Event> DecodeEvent(std::string_view bytes,
                                  ": want JSON, PROTOBUF or EPCIS_JSON");
 }
 
-Result<traceledger::v1::Event> DecodeStoredEvent(std::string_view bytes,
-                                                 traceledger::v1::EventEncoding encoding) {
+Result<traceledger::v1::Event> DecodeStoredEvent(traceledger::v1::EventEncoding encoding,
+                                                 std::string_view bytes) {
   if (encoding != traceledger::v1::EVENT_ENCODING_PROTOBUF) return DecodeEvent(bytes, encoding);
   traceledger::v1::Event event;
   if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {

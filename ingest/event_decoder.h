@@ -39,9 +39,10 @@ Result<traceledger::v1::Event> DecodeEvent(std::string_view bytes,
 // Decodes an event the ledger stored (decoded and validated when it was appended), for readers
 // of the log such as the projections. As DecodeEvent, except that protobuf bytes are only
 // parsed: fields this build does not know (an entry appended by a newer build) are skipped
-// instead of refused, and the check for them, about a tenth of decoding, is not made.
-Result<traceledger::v1::Event> DecodeStoredEvent(std::string_view bytes,
-                                                 traceledger::v1::EventEncoding encoding);
+// instead of refused, and the check for them, about a tenth of decoding, is not made. Takes
+// the encoding first, as projections::EventDecoder does, so it can be the runner's decoder.
+Result<traceledger::v1::Event> DecodeStoredEvent(traceledger::v1::EventEncoding encoding,
+                                                 std::string_view bytes);
 
 }  // namespace traceledger::ingest
 

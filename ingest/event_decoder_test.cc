@@ -235,20 +235,20 @@ TEST(DecodeStoredEventTest, ProtobufSkipsUnknownFieldsOtherEncodingsAsDecodeEven
   ASSERT_TRUE(valid->SerializeToString(&bytes));
   // An entry appended by a build that knows field 99: read, without it.
   Result<v1::Event> newer =
-      DecodeStoredEvent(bytes + std::string("\x98\x06\x01", 3), v1::EVENT_ENCODING_PROTOBUF);
+      DecodeStoredEvent(v1::EVENT_ENCODING_PROTOBUF, bytes + std::string("\x98\x06\x01", 3));
   ASSERT_TRUE(newer.ok()) << newer.status().message();
   newer->DiscardUnknownFields();
   EXPECT_TRUE(pb::util::MessageDifferencer::Equals(*newer, *valid));
 
-  Result<v1::Event> garbage = DecodeStoredEvent("\xff\xff\xff", v1::EVENT_ENCODING_PROTOBUF);
+  Result<v1::Event> garbage = DecodeStoredEvent(v1::EVENT_ENCODING_PROTOBUF, "\xff\xff\xff");
   ASSERT_FALSE(garbage.ok());
   EXPECT_EQ(garbage.status().message(), "protobuf: not a valid traceledger.v1.Event (3 bytes)");
 
   // Other encodings are decoded as DecodeEvent decodes them.
-  Result<v1::Event> json = DecodeStoredEvent(NativeJson(kBodies[0]), v1::EVENT_ENCODING_JSON);
+  Result<v1::Event> json = DecodeStoredEvent(v1::EVENT_ENCODING_JSON, NativeJson(kBodies[0]));
   ASSERT_TRUE(json.ok());
   EXPECT_EQ(json->event_id(), valid->event_id());
-  Result<v1::Event> unspecified = DecodeStoredEvent("{}", v1::EVENT_ENCODING_UNSPECIFIED);
+  Result<v1::Event> unspecified = DecodeStoredEvent(v1::EVENT_ENCODING_UNSPECIFIED, "{}");
   ASSERT_FALSE(unspecified.ok());
   EXPECT_EQ(unspecified.status().message(), "event encoding 0: want JSON, PROTOBUF or EPCIS_JSON");
 }

@@ -224,7 +224,7 @@ class ProjectionRunner::BatchLoad {
       status_ = std::move(scanned);
       if (status_.ok()) {
         entries_ = std::move(entries);
-        chunks_ = (entries_.size() + kChunk - 1) / kChunk;
+        chunks_ = chunks();
       }
       read_.store(true, std::memory_order_release);
     }
@@ -276,8 +276,8 @@ class ProjectionRunner::BatchLoad {
     return std::move(entries_);
   }
 
-  size_t size() const { return to_ - from_; }  // entries
   static constexpr size_t kChunk = 256;  // entries a thread decodes at a time
+  size_t chunks() const { return (to_ - from_ + kChunk - 1) / kChunk; }  // once read
 
  private:
   const EventDecoder& decoder_;
@@ -471,8 +471,7 @@ Result<uint64_t> ProjectionRunner::CatchUp(EntrySource& source, const std::atomi
     // (one per chunk at most).
     BatchLoad first(options_.decoder, from, to);
     std::vector<std::thread> helpers;
-    const size_t chunks = (first.size() + BatchLoad::kChunk - 1) / BatchLoad::kChunk;
-    for (size_t t = 1; t < std::min(ApplyThreads(), chunks); ++t) {
+    for (size_t t = 1; t < std::min(ApplyThreads(), first.chunks()); ++t) {
       helpers.emplace_back([&] { first.HelpWhenRead(); });
     }
     first.Read(source);

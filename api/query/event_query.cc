@@ -352,7 +352,7 @@ class Page {
     if (scope_.only_submitter.has_value() && entry.submitter_id() != *scope_.only_submitter) {
       return Status::Ok();
     }
-    Result<v1::Event> event = ingest::DecodeStoredEvent(entry.event(), entry.event_encoding());
+    Result<v1::Event> event = ingest::DecodeStoredEvent(entry.event_encoding(), entry.event());
     if (!event.ok()) return Status::Ok();  // Why: not an event at all; see the header
     const std::optional<EventView> view = ViewOf(*event);
     if (!view.has_value() || !Matches(query_, *view)) return Status::Ok();

@@ -189,9 +189,7 @@ class EventQueryTest : public ::testing::Test {
       std::vector<std::unique_ptr<projections::Projection>> views;
       views.push_back(projections::NewHistoryProjection());
       projections::RunnerOptions options;
-      options.decoder = [](v1::EventEncoding encoding, std::string_view bytes) {
-        return ingest::DecodeStoredEvent(bytes, encoding);
-      };
+      options.decoder = ingest::DecodeStoredEvent;
       auto runner = projections::ProjectionRunner::Open((dir_ / "views").string(),
                                                         std::move(views), std::move(options));
       ASSERT_TRUE(runner.ok()) << runner.status().ToString();

@@ -43,9 +43,7 @@ Result<std::unique_ptr<EmbeddedServer>> EmbeddedServer::Open(EmbeddedOptions opt
     s->ledger_ = std::move(opened).value();
   }
   projections::RunnerOptions runner_options;
-  runner_options.decoder = [](v1::EventEncoding encoding, std::string_view bytes) {
-    return ingest::DecodeStoredEvent(bytes, encoding);
-  };
+  runner_options.decoder = ingest::DecodeStoredEvent;
   auto runner = projections::ProjectionRunner::Open(dir + "/views", projections::AllViews(),
                                                     runner_options);
   if (!runner.ok()) return runner.status();

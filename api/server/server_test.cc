@@ -304,9 +304,7 @@ TEST_F(ServerTest, ViewsBuiltBesideCaptureEqualAFreshRebuild) {
   ASSERT_EQ(r->status, 200) << r->body;  // waited until the views applied everything
 
   projections::RunnerOptions options;
-  options.decoder = [](v1::EventEncoding encoding, std::string_view bytes) {
-    return ingest::DecodeStoredEvent(bytes, encoding);
-  };
+  options.decoder = ingest::DecodeStoredEvent;
   auto fresh = projections::ProjectionRunner::Open(dir_ + "/fresh-views", projections::AllViews(),
                                                    options);
   ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();

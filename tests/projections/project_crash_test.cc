@@ -83,13 +83,6 @@ std::vector<std::string> ViewNames() {
   return names;
 }
 
-// The decoder `traceledger project` uses (tools/traceledger/main.cc): every stored encoding.
-EventDecoder FullDecoder() {
-  return [](v1::EventEncoding encoding, std::string_view bytes) {
-    return ingest::DecodeStoredEvent(bytes, encoding);
-  };
-}
-
 // Bytes as text for failure messages: printable ASCII as is, the rest as \xNN.
 std::string Printable(std::string_view bytes, size_t max_bytes = 160) {
   std::string out;
@@ -471,7 +464,7 @@ TEST(ProjectCrashTest, ViewsKilledAtRandomAndRestartedEqualAFreshRebuild) {
     Child once(project({"--once"}), (work / "once.log").string());
     ASSERT_TRUE(once.started());
     RunnerOptions options;
-    options.decoder = FullDecoder();
+    options.decoder = ingest::DecodeStoredEvent;  // as `traceledger project` decodes
     auto fresh = ProjectionRunner::Open((work / "fresh").string(), AllViews(), options);
     ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
     auto source = LedgerEntrySource(*ledger);

@@ -121,9 +121,7 @@ projections::RunnerOptions Options(const Config& config, Progress* progress) {
   options.progress = [progress](uint64_t applied_through, uint64_t head) {
     Report(*progress, applied_through, head);
   };
-  options.decoder = [](v1::EventEncoding encoding, std::string_view bytes) {
-    return ingest::DecodeStoredEvent(bytes, encoding);
-  };
+  options.decoder = ingest::DecodeStoredEvent;
   return options;
 }
 

@@ -124,13 +124,6 @@ int Ingest(const Flags& flags) {
   return kExitOk;
 }
 
-// ingest's decoder reads every encoding the ledger stores, EPCIS 2.0 JSON included.
-projections::EventDecoder FullDecoder() {
-  return [](v1::EventEncoding encoding, std::string_view bytes) {
-    return ingest::DecodeStoredEvent(bytes, encoding);
-  };
-}
-
 // One line of `traceledger project`'s log: what it is doing, the head, and the entries the
 // slowest view is behind it.
 void LogLag(const char* what, uint64_t head, uint64_t lag) {
@@ -150,7 +143,8 @@ int Project(const Flags& flags) {
     if (!value->ok()) return Fail(value->status());
   }
   projections::RunnerOptions options;
-  options.decoder = FullDecoder();
+  // ingest's decoder reads every encoding the ledger stores, EPCIS 2.0 JSON included.
+  options.decoder = ingest::DecodeStoredEvent;
   options.batch_entries = batch_entries->value_or(options.batch_entries);
   if (options.batch_entries == 0) {
     return Fail(Status::InvalidArgument("--batch-entries must be at least 1"));

@@ -27,6 +27,17 @@ std::string ChildKey(std::string_view parent, std::string_view child) {
 }
 std::string ExpansionKey(uint64_t sequence) { return Key("x").U64(sequence).str(); }
 
+// An out-edge row's value: the edge without the fields its key says (from, to, kind, time,
+// sequence), which ParseOutEdge puts back. They were over half of the value's bytes.
+std::string OutEdgeValue(v1::GenealogyEdge edge) {
+  edge.clear_from();
+  edge.clear_to();
+  edge.clear_kind();
+  edge.clear_time_unix_micros();
+  edge.clear_sequence();
+  return DeterministicBytes(edge);
+}
+
 // The edges one event makes, one per (from, kind, to): a lot named twice in a list adds up.
 class EventEdges {
  public:
@@ -41,16 +52,19 @@ class EventEdges {
     if (edges_.size() >= kMaxEdgesPerEvent) return;
     edges_.emplace(std::move(key), std::move(edge));
   }
-  // The out-edge row with the edge and, for the kinds a walk follows backward (HasInEdgeRow),
-  // the in-edge row, key only (its key names the out-edge row: InEdgeTarget).
-  void Write(ViewRows& rows) const {
-    for (const auto& [key, edge] : edges_) {
-      rows.Put(key, DeterministicBytes(edge));
-      if (!HasInEdgeRow(edge.kind())) continue;
-      rows.Put(InEdgeKey(edge.to(), edge.time_unix_micros(), edge.sequence(), edge.kind(),
-                         edge.from()),
-               "");
+  // The out-edge row and, for the kinds a walk follows backward (HasInEdgeRow), the in-edge
+  // row, key only (its key names the out-edge row: InEdgeTarget). The out-edge row's value
+  // holds what its key does not say (OutEdgeValue). Once: the edges are emptied of those fields.
+  void Write(ViewRows& rows) {
+    for (auto& [key, edge] : edges_) {
+      if (HasInEdgeRow(edge.kind())) {
+        rows.Put(InEdgeKey(edge.to(), edge.time_unix_micros(), edge.sequence(), edge.kind(),
+                           edge.from()),
+                 "");
+      }
+      rows.Put(key, OutEdgeValue(std::move(edge)));
     }
+    edges_.clear();
   }
 
  private:
@@ -103,7 +117,8 @@ class GenealogyProjection final : public Projection {
  public:
   std::string_view name() const override { return kGenealogyView; }
   // 2: in-edge rows are key only. 3: in-edge rows of transform and contains edges only.
-  uint32_t version() const override { return 3; }
+  // 4: out-edge values without what their key says (OutEdgeValue).
+  uint32_t version() const override { return 4; }
 
   Status Apply(const AppliedEntry& entry, ViewRows& rows) override {
     if (entry.facts == nullptr) return Status::Ok();  // undecodable: nothing to link
@@ -193,14 +208,15 @@ class GenealogyProjection final : public Projection {
                          std::string_view(child.child())}}) {
           const std::string out_key =
               OutEdgeKey(from, packing.time_unix_micros(), packing.sequence(), kind, to);
-          TL_ASSIGN_OR_RETURN(std::optional<v1::GenealogyEdge> edge,
-                              rows.GetMessage<v1::GenealogyEdge>(out_key));
-          if (!edge.has_value()) continue;  // cut by kMaxEdgesPerEvent when it was packed
-          edge->set_removed(true);
-          edge->set_removed_time_unix_micros(facts.time_micros);
-          edge->set_removed_sequence(sequence);
+          TL_ASSIGN_OR_RETURN(std::optional<std::string> value, rows.Get(out_key));
+          if (!value.has_value()) continue;  // cut by kMaxEdgesPerEvent when it was packed
+          v1::GenealogyEdge edge;
+          TL_RETURN_IF_ERROR(ParseRow(*value, &edge));
+          edge.set_removed(true);
+          edge.set_removed_time_unix_micros(facts.time_micros);
+          edge.set_removed_sequence(sequence);
           // The in-edge row (key only) stays as it is.
-          rows.PutMessage(out_key, *edge);
+          rows.Put(out_key, OutEdgeValue(std::move(edge)));
         }
       }
       rows.Delete(ChildKey(facts.parent, child.child()));
@@ -275,8 +291,8 @@ Result<std::vector<v1::GenealogyEdge>> Edges(const ViewReader& genealogy,
   std::vector<v1::GenealogyEdge> out;
   Status parsed;
   if (limit == 0) return out;
-  TL_RETURN_IF_ERROR(genealogy.Scan(prefix, [&](std::string_view, std::string_view value) {
-    parsed = ParseRow(value, &out.emplace_back());
+  TL_RETURN_IF_ERROR(genealogy.Scan(prefix, [&](std::string_view key, std::string_view value) {
+    parsed = ParseOutEdge(key, value, &out.emplace_back());
     return parsed.ok() && out.size() < limit;
   }));
   TL_RETURN_IF_ERROR(parsed);
@@ -307,7 +323,7 @@ Result<std::vector<v1::GenealogyEdge>> InEdgeRows(const ViewReader& genealogy,
     bool found = false;
     TL_RETURN_IF_ERROR(scanner.Scan(target, [&](std::string_view key, std::string_view value) {
       found = key.size() == target.size();
-      if (found) parsed = ParseRow(value, &out.emplace_back());
+      if (found) parsed = ParseOutEdge(key, value, &out.emplace_back());
       return false;
     }));
     TL_RETURN_IF_ERROR(parsed);
@@ -329,6 +345,36 @@ std::string ConsumerNode(std::string_view seller) {
 }
 
 std::string OutEdgePrefix(std::string_view from) { return Key("o").Str(from).str(); }
+
+std::optional<OutEdgeKeyParts> ParseOutEdgeKey(std::string_view key) {
+  // "o" from 0x00 | time (8) | sequence (8) | kind 0x00 | to 0x00.
+  const size_t from_end = FirstComponentPrefixLength(key);
+  if (key.empty() || key[0] != 'o' || from_end < 3 || key.size() < from_end + 16 + 3) {
+    return std::nullopt;
+  }
+  const std::string_view rest = key.substr(from_end + 16);
+  const size_t kind_end = rest.find('\0');
+  if (kind_end == 0 || kind_end == std::string_view::npos) return std::nullopt;
+  std::string_view to = rest.substr(kind_end + 1);
+  if (to.size() < 2 || to.back() != '\0') return std::nullopt;
+  to.remove_suffix(1);
+  if (to.find('\0') != std::string_view::npos) return std::nullopt;
+  return OutEdgeKeyParts{key.substr(1, from_end - 2), DecodeTime(key.substr(from_end, 8)),
+                         DecodeFixed64BigEndian(key.substr(from_end + 8, 8)),
+                         rest.substr(0, kind_end), to};
+}
+
+Status ParseOutEdge(std::string_view key, std::string_view value, v1::GenealogyEdge* edge) {
+  const std::optional<OutEdgeKeyParts> parts = ParseOutEdgeKey(key);
+  if (!parts.has_value()) return Status::DataLoss("genealogy out-edge key is malformed");
+  TL_RETURN_IF_ERROR(ParseRow(value, edge));
+  edge->set_from(std::string(parts->from));
+  edge->set_to(std::string(parts->to));
+  edge->set_kind(std::string(parts->kind));
+  edge->set_time_unix_micros(parts->time_unix_micros);
+  edge->set_sequence(parts->sequence);
+  return Status::Ok();
+}
 std::string InEdgePrefix(std::string_view to) { return Key("i").Str(to).str(); }
 
 std::optional<std::string> InEdgeTarget(std::string_view in_key, size_t prefix_size) {

@@ -15,7 +15,8 @@
 // (recursively), with `via` naming the container. Each edge is stored under its source and
 // under its target, keyed so that a node's edges come out in time order (rows: README.md):
 //
-//   o | from | time | sequence | kind | to    -> GenealogyEdge    (out-edges)
+//   o | from | time | sequence | kind | to    -> GenealogyEdge    (out-edges, without what
+//                                                                  the key says: ParseOutEdge)
 //   i | to   | time | sequence | kind | from  -> "" (in-edges: the key names the out-edge row)
 //   c | parent | child                         -> ContainedChild   (current contents)
 //   x | sequence                               -> CustodyExpansion (contents a custody event moved)
@@ -64,6 +65,23 @@ std::string ConsumerNode(std::string_view seller);
 // U64(sequence).
 std::string OutEdgePrefix(std::string_view from);
 std::string InEdgePrefix(std::string_view to);
+
+// An out-edge row's key taken apart: "o" from 0x00 | time | sequence | kind 0x00 | to 0x00.
+// The views point into the key.
+struct OutEdgeKeyParts {
+  std::string_view from;
+  int64_t time_unix_micros;
+  uint64_t sequence;
+  std::string_view kind;
+  std::string_view to;
+};
+// nullopt if `key` is no well-formed out-edge key (empty from, kind or to included).
+std::optional<OutEdgeKeyParts> ParseOutEdgeKey(std::string_view key);
+
+// An out-edge row as the edge it stands for: its value holds the fields its key does not say,
+// and from, to, kind, time and sequence are set from the key. Returns DataLoss if the key is
+// malformed or the value does not decode as traceledger.v1.GenealogyEdge.
+Status ParseOutEdge(std::string_view key, std::string_view value, v1::GenealogyEdge* edge);
 
 // The key of the out-edge row an in-edge row stands for, from the in-edge row's key and the
 // size of its InEdgePrefix (same edge: from, time, sequence, kind, to); nullopt if the key is

@@ -171,5 +171,63 @@ TEST_F(GenealogyTest, AContainerMovesWhatIsInsideItNowRecursively) {
                              "shipped " + std::string(kCase2) + "->" + kShop + " @4"}));
 }
 
+TEST_F(GenealogyTest, OutEdgeRowsStoreOnlyWhatTheirKeyDoesNotSay) {
+  Append({
+      /*0*/ testing::Commission("k0", kFarm, At(0), {{kLotA, 500, "KGM"}}),
+      /*1*/ testing::Ship("k1", kFarm, At(10), {{kLotA, 500, "KGM"}}, kPlant),
+  });
+  CatchUp();
+  size_t rows = 0;
+  ASSERT_TRUE(runners_.at("views")
+                  ->store()
+                  .ForEach(kGenealogyView, [&](std::string_view key, std::string_view value) {
+                    if (key.empty() || key[0] != 'o') return true;
+                    ++rows;
+                    v1::GenealogyEdge stored;
+                    EXPECT_TRUE(stored.ParseFromArray(value.data(), static_cast<int>(value.size())));
+                    EXPECT_TRUE(stored.from().empty() && stored.to().empty() &&
+                                stored.kind().empty());
+                    EXPECT_EQ(stored.sequence(), 0u);
+                    EXPECT_EQ(stored.time_unix_micros(), 0);
+                    EXPECT_EQ(stored.party(), kFarm);  // what the key does not say is there
+                    // The edge comes back whole from the key and the value.
+                    v1::GenealogyEdge edge;
+                    EXPECT_TRUE(ParseOutEdge(key, value, &edge).ok());
+                    EXPECT_EQ(edge.from(), kLotA);
+                    EXPECT_EQ(edge.to(), kPlant);
+                    EXPECT_EQ(edge.kind(), kEdgeShipped);
+                    EXPECT_EQ(edge.sequence(), 1u);
+                    EXPECT_EQ(edge.time_unix_micros(), At(10));
+                    EXPECT_EQ(edge.quantity(), 500);
+                    return true;
+                  })
+                  .ok());
+  EXPECT_EQ(rows, 1u);
+}
+
+TEST_F(GenealogyTest, MalformedOutEdgeKeysAreRejected) {
+  const std::string from = OutEdgePrefix(kLotA);
+  const std::string sixteen(16, '\x01');
+  const std::string good = from + sixteen + "shipped" + '\0' + kPlant + '\0';
+  const auto parts = ParseOutEdgeKey(good);
+  ASSERT_TRUE(parts.has_value());
+  EXPECT_EQ(parts->from, kLotA);
+  EXPECT_EQ(parts->kind, "shipped");
+  EXPECT_EQ(parts->to, kPlant);
+  EXPECT_EQ(parts->sequence, 0x0101010101010101u);
+  for (const std::string& bad : {
+           std::string("i") + good.substr(1),                        // another row family
+           from + sixteen.substr(1) + "shipped" + '\0',             // no to
+           from + sixteen + std::string(1, '\0') + kPlant + '\0',  // empty kind
+           from + sixteen + "shipped" + '\0' + kPlant,              // to not ended
+           from + sixteen + "shipped" + '\0' + "a" + '\0' + "b" + '\0',  // a component too many
+           std::string("o") + '\0' + sixteen + "shipped" + '\0' + kPlant + '\0',  // empty from
+       }) {
+    EXPECT_FALSE(ParseOutEdgeKey(bad).has_value()) << bad;
+    v1::GenealogyEdge edge;
+    EXPECT_EQ(ParseOutEdge(bad, "", &edge).code(), StatusCode::kDataLoss);
+  }
+}
+
 }  // namespace
 }  // namespace traceledger::projections

@@ -33,19 +33,6 @@ bool IsCustody(std::string_view kind) {
          kind == kEdgeDestroyed;
 }
 
-// An edge row's key after its node prefix: time (8) | sequence (8) | kind 0x00 | other node
-// 0x00. The time and kind; nullopt if the key is too short to hold a kind.
-struct KeyFacts {
-  int64_t time;
-  std::string_view kind;
-};
-std::optional<KeyFacts> FactsOfEdgeKey(std::string_view key, size_t prefix_size) {
-  if (key.size() <= prefix_size + 16) return std::nullopt;
-  std::string_view kind = key.substr(prefix_size + 16);
-  kind = kind.substr(0, kind.find('\0'));
-  return KeyFacts{DecodeTime(key.substr(prefix_size, 8)), kind};
-}
-
 // Every string of one trace (node ids, edge kinds, units, parties, places), stored once and
 // named by a number: a large trace reaches thousands of nodes through tens of thousands of
 // edges, and strings copied per node and per edge (queue items, map keys, kept protobufs) were
@@ -233,16 +220,18 @@ class Walk {
     queue_.push(QueueItem{time, depth, node, mode});
   }
 
-  // Follows `edge` from the node being expanded to its `to` or `from` end, of `kind`, reached
-  // at `time`, and keeps what the answer needs of it.
-  void Follow(const v1::GenealogyEdge& edge, Toward toward, v1::NodeKind kind, Mode mode,
-              int64_t time, uint32_t depth) {
+  // Follows the edge of out-edge row `key` (with `edge_` parsed from its value) from `node`,
+  // the node being expanded, to its `to` or `from` end, of `kind`, reached at `time`, and keeps
+  // what the answer needs of it.
+  void Follow(const OutEdgeKeyParts& key, Symbol node, Toward toward, v1::NodeKind kind,
+              Mode mode, int64_t time, uint32_t depth) {
+    const Symbol other = symbols_.Intern(toward == Toward::kTo ? key.to : key.from, &recent_.other);
     const FollowedEdge& followed = followed_.emplace_back(FollowedEdge{
-        edge.time_unix_micros(), edge.sequence(), edge.quantity(),
-        symbols_.Intern(edge.kind(), &recent_.kind), symbols_.Intern(edge.from(), &recent_.from),
-        symbols_.Intern(edge.to(), &recent_.to), symbols_.Intern(edge.uom(), &recent_.uom),
-        symbols_.Intern(edge.party(), &recent_.party),
-        symbols_.Intern(edge.location(), &recent_.location), toward});
+        key.time_unix_micros, key.sequence, edge_.quantity(),
+        symbols_.Intern(key.kind, &recent_.kind), toward == Toward::kTo ? node : other,
+        toward == Toward::kTo ? other : node, symbols_.Intern(edge_.uom(), &recent_.uom),
+        symbols_.Intern(edge_.party(), &recent_.party),
+        symbols_.Intern(edge_.location(), &recent_.location), toward});
     if (depth > limits_.max_depth) {
       if (!InAnswer(followed.target())) truncated_reason_ = "max_depth";
     } else {
@@ -258,10 +247,19 @@ class Walk {
     return true;
   }
 
+  // The value of an out-edge row into edge_ (the fields its key does not say).
   Status ParseEdge(std::string_view value, Symbol node) {
     if (edge_.ParseFromArray(value.data(), static_cast<int>(value.size()))) return Status::Ok();
     return Status::DataLoss("genealogy edge of " + std::string(symbols_[node]) +
                             " does not decode");
+  }
+
+  // The parts of out-edge row key `key` of `node`'s edges; DataLoss if it is malformed.
+  Result<OutEdgeKeyParts> PartsOf(std::string_view key, Symbol node) {
+    std::optional<OutEdgeKeyParts> parts = ParseOutEdgeKey(key);
+    if (parts.has_value()) return *parts;
+    return Status::DataLoss("genealogy edge key of " + std::string(symbols_[node]) +
+                            " is malformed");
   }
 
   Status ExpandForward(const QueueItem& from) {
@@ -270,33 +268,32 @@ class Walk {
     Status parsed;
     const std::string prefix = OutEdgePrefix(symbols_[from.node]);
     TL_RETURN_IF_ERROR(
-        genealogy_.Scan(prefix, [&](std::string_view key, std::string_view value) {
+        genealogy_.Scan(prefix, [&](std::string_view row_key, std::string_view value) {
           if (!CountEdge()) return false;
-          // The key says the edge's time and kind: most edges that are not followed need no
-          // decoding.
-          if (const std::optional<KeyFacts> facts = FactsOfEdgeKey(key, prefix.size())) {
-            const bool containment = facts->kind == kEdgeContains ||
-                                     facts->kind == kEdgeContainedBy;
-            if (facts->kind == kEdgeContainedBy && from.mode != kDescent) return true;
-            if (!containment && facts->time < reached) return true;  // before it got here
+          Result<OutEdgeKeyParts> key = PartsOf(row_key, from.node);
+          if (!key.ok()) {
+            parsed = key.status();
+            return false;
           }
+          // The key says the edge's time and kind: edges that are not followed need no decoding.
+          const std::string_view kind = key->kind;
+          const int64_t time = key->time_unix_micros;
+          const bool containment = kind == kEdgeContains || kind == kEdgeContainedBy;
+          const bool down = kind == kEdgeContainedBy;
+          if (down && from.mode != kDescent) return true;
+          if (!containment && time < reached) return true;  // before it got here
+          if (!containment && kind != kEdgeTransform && !IsCustody(kind)) return true;
           parsed = ParseEdge(value, from.node);
           if (!parsed.ok()) return false;
-          const std::string_view kind = edge_.kind();
-          const int64_t time = edge_.time_unix_micros();
           if (kind == kEdgeTransform) {
-            if (time >= reached) {
-              Follow(edge_, Toward::kTo, v1::NODE_KIND_OBJECT, kFree, time, depth);
-            }
-          } else if (kind == kEdgeContains || kind == kEdgeContainedBy) {
-            const bool down = kind == kEdgeContainedBy;
-            if (down && from.mode != kDescent) return true;
+            Follow(*key, from.node, Toward::kTo, v1::NODE_KIND_OBJECT, kFree, time, depth);
+          } else if (containment) {
             // Inside during [packed, removed): still inside when the child was reached?
             if (edge_.removed() && edge_.removed_time_unix_micros() < reached) return true;
-            Follow(edge_, Toward::kTo, v1::NODE_KIND_OBJECT, down ? kDescent : kFree,
+            Follow(*key, from.node, Toward::kTo, v1::NODE_KIND_OBJECT, down ? kDescent : kFree,
                    std::max(time, reached), depth);
-          } else if (IsCustody(kind)) {
-            if (time >= reached) Follow(edge_, Toward::kTo, edge_.to_kind(), kFree, time, depth);
+          } else {
+            Follow(*key, from.node, Toward::kTo, edge_.to_kind(), kFree, time, depth);
           }
           return truncated_reason_.empty();
         }));
@@ -333,10 +330,10 @@ class Walk {
         return Status::DataLoss("genealogy in-edge key of " + std::string(symbols_[at.node]) +
                                 " is malformed");
       }
-      // The target key: "o" from 0x00 | time | sequence | kind 0x00 | to 0x00. Only the kinds
-      // that have in-edge rows are followed into a node (an older layout had others too).
-      const std::optional<KeyFacts> facts = FactsOfEdgeKey(target, target.find('\0') + 1);
-      if (!facts.has_value() || !HasInEdgeRow(facts->kind)) continue;
+      // Only the kinds that have in-edge rows are followed into a node (an older layout had
+      // others too).
+      TL_ASSIGN_OR_RETURN(const OutEdgeKeyParts key, PartsOf(target, at.node));
+      if (!HasInEdgeRow(key.kind)) continue;
       bool found = false;
       TL_RETURN_IF_ERROR(
           genealogy_.Scan(target, [&](std::string_view row_key, std::string_view value) {
@@ -349,37 +346,34 @@ class Walk {
         return Status::DataLoss("genealogy in-edge of " + std::string(symbols_[at.node]) +
                                 " without its out-edge row");
       }
-      if (edge_.kind() == kEdgeTransform) {
-        Follow(edge_, Toward::kFrom, v1::NODE_KIND_OBJECT, kFree, edge_.time_unix_micros(), depth);
+      if (key.kind == kEdgeTransform) {
+        Follow(key, at.node, Toward::kFrom, v1::NODE_KIND_OBJECT, kFree, key.time_unix_micros,
+               depth);
       } else {
         const int64_t until = edge_.removed() ? std::min(asked, edge_.removed_time_unix_micros())
                                               : asked;
-        Follow(edge_, Toward::kFrom, v1::NODE_KIND_OBJECT, kFree, until, depth);
+        Follow(key, at.node, Toward::kFrom, v1::NODE_KIND_OBJECT, kFree, until, depth);
       }
       if (!truncated_reason_.empty()) break;
     }
     if (!truncated_reason_.empty()) return Status::Ok();
     // Out of the node up to then: the parties that had it.
     const std::string out_prefix = OutEdgePrefix(symbols_[at.node]);
-    TL_RETURN_IF_ERROR(genealogy_.Scan(out_prefix, [&](std::string_view key,
+    TL_RETURN_IF_ERROR(genealogy_.Scan(out_prefix, [&](std::string_view row_key,
                                                        std::string_view value) {
-      if (key.size() < out_prefix.size() + 8) {
-        parsed = Status::DataLoss("genealogy key of " + std::string(symbols_[at.node]) +
-                                  " is too short");
+      Result<OutEdgeKeyParts> key = PartsOf(row_key, at.node);
+      if (!key.ok()) {
+        parsed = key.status();
         return false;
       }
-      if (DecodeTime(key.substr(out_prefix.size(), 8)) > asked) return false;
+      if (key->time_unix_micros > asked) return false;
       if (!CountEdge()) return false;
       // Only custody edges are followed, and the key says the kind: the others (a long-lived
       // lot's transforms into every product) need no decoding.
-      if (const std::optional<KeyFacts> facts = FactsOfEdgeKey(key, out_prefix.size())) {
-        if (!IsCustody(facts->kind)) return true;
-      }
+      if (!IsCustody(key->kind)) return true;
       parsed = ParseEdge(value, at.node);
       if (!parsed.ok()) return false;
-      if (IsCustody(edge_.kind())) {
-        Follow(edge_, Toward::kTo, edge_.to_kind(), kFree, edge_.time_unix_micros(), depth);
-      }
+      Follow(*key, at.node, Toward::kTo, edge_.to_kind(), kFree, key->time_unix_micros, depth);
       return truncated_reason_.empty();
     }));
     return parsed;
@@ -398,8 +392,7 @@ class Walk {
   v1::GenealogyEdge edge_;  // the row being read, parsed into again and again
   struct {
     Symbol kind = kNoSymbol;
-    Symbol from = kNoSymbol;
-    Symbol to = kNoSymbol;
+    Symbol other = kNoSymbol;  // the end of the edge that is not the node being expanded
     Symbol uom = kNoSymbol;
     Symbol party = kNoSymbol;
     Symbol location = kNoSymbol;

@@ -1,9 +1,12 @@
 #include "projections/chain/genealogy.h"
 
+#include <cstring>
 #include <map>
 #include <optional>
 #include <set>
 #include <utility>
+
+#include <google/protobuf/io/coded_stream.h>
 
 #include "projections/keys.h"
 
@@ -362,6 +365,65 @@ std::optional<OutEdgeKeyParts> ParseOutEdgeKey(std::string_view key) {
   return OutEdgeKeyParts{key.substr(1, from_end - 2), DecodeTime(key.substr(from_end, 8)),
                          DecodeFixed64BigEndian(key.substr(from_end + 8, 8)),
                          rest.substr(0, kind_end), to};
+}
+
+bool ParseOutEdgeValue(std::string_view value, OutEdgeValueView* view) {
+  // Wire types (protobuf encoding): varint, 64-bit, length-delimited, 32-bit.
+  enum : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
+  *view = OutEdgeValueView();
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(value.data()),
+                                            static_cast<int>(value.size()));
+  for (;;) {
+    const uint32_t tag = in.ReadTag();
+    if (tag == 0) return in.CurrentPosition() == static_cast<int>(value.size());
+    const uint32_t field = tag >> 3;
+    switch (tag & 7) {
+      case kVarint: {
+        uint64_t number = 0;
+        if (!in.ReadVarint64(&number)) return false;
+        if (field == v1::GenealogyEdge::kToKindFieldNumber) {
+          view->to_kind = static_cast<v1::NodeKind>(static_cast<int32_t>(number));
+        } else if (field == v1::GenealogyEdge::kRemovedFieldNumber) {
+          view->removed = number != 0;
+        } else if (field == v1::GenealogyEdge::kRemovedTimeUnixMicrosFieldNumber) {
+          view->removed_time_unix_micros = static_cast<int64_t>(number);
+        }
+        break;
+      }
+      case kFixed64: {
+        uint64_t bits = 0;
+        if (!in.ReadLittleEndian64(&bits)) return false;
+        if (field == v1::GenealogyEdge::kQuantityFieldNumber) {
+          std::memcpy(&view->quantity, &bits, sizeof bits);
+        }
+        break;
+      }
+      case kLengthDelimited: {
+        uint32_t size = 0;
+        if (!in.ReadVarint32(&size)) return false;
+        const int at = in.CurrentPosition();
+        if (size > value.size() - static_cast<size_t>(at) || !in.Skip(static_cast<int>(size))) {
+          return false;
+        }
+        const std::string_view bytes = value.substr(static_cast<size_t>(at), size);
+        if (field == v1::GenealogyEdge::kUomFieldNumber) {
+          view->uom = bytes;
+        } else if (field == v1::GenealogyEdge::kPartyFieldNumber) {
+          view->party = bytes;
+        } else if (field == v1::GenealogyEdge::kLocationFieldNumber) {
+          view->location = bytes;
+        }
+        break;
+      }
+      case kFixed32: {
+        uint32_t bits = 0;
+        if (!in.ReadLittleEndian32(&bits)) return false;
+        break;
+      }
+      default:
+        return false;  // groups (deprecated) or no wire type at all
+    }
+  }
 }
 
 Status ParseOutEdge(std::string_view key, std::string_view value, v1::GenealogyEdge* edge) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "ledger/base/encoding.h"
 #include "projections/chain/testing/chain_events.h"
 
 namespace traceledger::projections {
@@ -184,7 +185,8 @@ TEST_F(GenealogyTest, OutEdgeRowsStoreOnlyWhatTheirKeyDoesNotSay) {
                     if (key.empty() || key[0] != 'o') return true;
                     ++rows;
                     v1::GenealogyEdge stored;
-                    EXPECT_TRUE(stored.ParseFromArray(value.data(), static_cast<int>(value.size())));
+                    EXPECT_TRUE(
+                        stored.ParseFromArray(value.data(), static_cast<int>(value.size())));
                     EXPECT_TRUE(stored.from().empty() && stored.to().empty() &&
                                 stored.kind().empty());
                     EXPECT_EQ(stored.sequence(), 0u);
@@ -226,6 +228,56 @@ TEST_F(GenealogyTest, MalformedOutEdgeKeysAreRejected) {
     EXPECT_FALSE(ParseOutEdgeKey(bad).has_value()) << bad;
     v1::GenealogyEdge edge;
     EXPECT_EQ(ParseOutEdge(bad, "", &edge).code(), StatusCode::kDataLoss);
+  }
+}
+
+TEST(OutEdgeValueTest, ReadsWhatProtobufWritesAndRejectsWhatItCannotRead) {
+  v1::GenealogyEdge edge;
+  edge.set_from(kLotA);  // an older layout's fields, and others the view does not read: skipped
+  edge.set_kind("contains");
+  edge.set_sequence(7);
+  edge.set_time_unix_micros(-5);
+  edge.set_to_kind(v1::NODE_KIND_LOCATION);
+  edge.set_quantity(12.5);
+  edge.set_uom("KGM");
+  edge.set_party(kPlant);
+  edge.set_counterparty(kDepot);
+  edge.set_location(kPlantSite);
+  edge.set_via(kPallet);
+  edge.set_removed(true);
+  edge.set_removed_time_unix_micros(-1234567);  // negative: a ten-byte varint
+  edge.set_removed_sequence(9);
+  std::string value = DeterministicBytes(edge);
+  value.append("\xa8\x06\x01");          // field 101, varint: unknown to this build
+  value.append("\xb5\x06\x01\x02\x03\x04");  // field 102, 32-bit
+  OutEdgeValueView view;
+  ASSERT_TRUE(ParseOutEdgeValue(value, &view));
+  EXPECT_EQ(view.to_kind, v1::NODE_KIND_LOCATION);
+  EXPECT_EQ(view.quantity, 12.5);
+  EXPECT_EQ(view.uom, "KGM");
+  EXPECT_EQ(view.party, kPlant);
+  EXPECT_EQ(view.location, kPlantSite);
+  EXPECT_TRUE(view.removed);
+  EXPECT_EQ(view.removed_time_unix_micros, -1234567);
+
+  ASSERT_TRUE(ParseOutEdgeValue("", &view));  // every field at its default
+  EXPECT_EQ(view.quantity, 0);
+  EXPECT_TRUE(view.party.empty());
+  EXPECT_FALSE(view.removed);
+
+  const std::string party_field = DeterministicBytes([] {
+    v1::GenealogyEdge only_party;
+    only_party.set_party(kPlant);
+    return only_party;
+  }());
+  for (const std::string& bad : {
+           party_field.substr(0, party_field.size() - 1),  // a string cut short
+           std::string("\x39\x00\x00", 3),                 // a double cut short
+           std::string("\x68\xff\xff"),                    // a varint cut short
+           std::string("\x00\x01", 2),                     // field 0
+           std::string("\x6b\x01"),                        // wire type 3 (group)
+       }) {
+    EXPECT_FALSE(ParseOutEdgeValue(bad, &view)) << HexEncode(bad);
   }
 }
 

@@ -227,11 +227,11 @@ class Walk {
               Mode mode, int64_t time, uint32_t depth) {
     const Symbol other = symbols_.Intern(toward == Toward::kTo ? key.to : key.from, &recent_.other);
     const FollowedEdge& followed = followed_.emplace_back(FollowedEdge{
-        key.time_unix_micros, key.sequence, edge_.quantity(),
+        key.time_unix_micros, key.sequence, edge_.quantity,
         symbols_.Intern(key.kind, &recent_.kind), toward == Toward::kTo ? node : other,
-        toward == Toward::kTo ? other : node, symbols_.Intern(edge_.uom(), &recent_.uom),
-        symbols_.Intern(edge_.party(), &recent_.party),
-        symbols_.Intern(edge_.location(), &recent_.location), toward});
+        toward == Toward::kTo ? other : node, symbols_.Intern(edge_.uom, &recent_.uom),
+        symbols_.Intern(edge_.party, &recent_.party),
+        symbols_.Intern(edge_.location, &recent_.location), toward});
     if (depth > limits_.max_depth) {
       if (!InAnswer(followed.target())) truncated_reason_ = "max_depth";
     } else {
@@ -249,7 +249,7 @@ class Walk {
 
   // The value of an out-edge row into edge_ (the fields its key does not say).
   Status ParseEdge(std::string_view value, Symbol node) {
-    if (edge_.ParseFromArray(value.data(), static_cast<int>(value.size()))) return Status::Ok();
+    if (ParseOutEdgeValue(value, &edge_)) return Status::Ok();
     return Status::DataLoss("genealogy edge of " + std::string(symbols_[node]) +
                             " does not decode");
   }
@@ -289,11 +289,11 @@ class Walk {
             Follow(*key, from.node, Toward::kTo, v1::NODE_KIND_OBJECT, kFree, time, depth);
           } else if (containment) {
             // Inside during [packed, removed): still inside when the child was reached?
-            if (edge_.removed() && edge_.removed_time_unix_micros() < reached) return true;
+            if (edge_.removed && edge_.removed_time_unix_micros < reached) return true;
             Follow(*key, from.node, Toward::kTo, v1::NODE_KIND_OBJECT, down ? kDescent : kFree,
                    std::max(time, reached), depth);
           } else {
-            Follow(*key, from.node, Toward::kTo, edge_.to_kind(), kFree, time, depth);
+            Follow(*key, from.node, Toward::kTo, edge_.to_kind, kFree, time, depth);
           }
           return truncated_reason_.empty();
         }));
@@ -335,24 +335,24 @@ class Walk {
       TL_ASSIGN_OR_RETURN(const OutEdgeKeyParts key, PartsOf(target, at.node));
       if (!HasInEdgeRow(key.kind)) continue;
       bool found = false;
+      // Followed in the visitor: edge_ points into the row's value.
       TL_RETURN_IF_ERROR(
           genealogy_.Scan(target, [&](std::string_view row_key, std::string_view value) {
             found = row_key.size() == target.size();
-            if (found) parsed = ParseEdge(value, at.node);
+            if (!found) return false;
+            parsed = ParseEdge(value, at.node);
+            if (!parsed.ok()) return false;
+            const int64_t until =
+                key.kind == kEdgeTransform ? key.time_unix_micros
+                : edge_.removed            ? std::min(asked, edge_.removed_time_unix_micros)
+                                           : asked;
+            Follow(key, at.node, Toward::kFrom, v1::NODE_KIND_OBJECT, kFree, until, depth);
             return false;
           }));
       TL_RETURN_IF_ERROR(parsed);
       if (!found) {
         return Status::DataLoss("genealogy in-edge of " + std::string(symbols_[at.node]) +
                                 " without its out-edge row");
-      }
-      if (key.kind == kEdgeTransform) {
-        Follow(key, at.node, Toward::kFrom, v1::NODE_KIND_OBJECT, kFree, key.time_unix_micros,
-               depth);
-      } else {
-        const int64_t until = edge_.removed() ? std::min(asked, edge_.removed_time_unix_micros())
-                                              : asked;
-        Follow(key, at.node, Toward::kFrom, v1::NODE_KIND_OBJECT, kFree, until, depth);
       }
       if (!truncated_reason_.empty()) break;
     }
@@ -373,7 +373,7 @@ class Walk {
       if (!IsCustody(key->kind)) return true;
       parsed = ParseEdge(value, at.node);
       if (!parsed.ok()) return false;
-      Follow(*key, at.node, Toward::kTo, edge_.to_kind(), kFree, key->time_unix_micros, depth);
+      Follow(*key, at.node, Toward::kTo, edge_.to_kind, kFree, key->time_unix_micros, depth);
       return truncated_reason_.empty();
     }));
     return parsed;
@@ -389,7 +389,7 @@ class Walk {
   std::vector<NodeState> states_;  // by Symbol; grown as nodes are met
   std::vector<AnswerNode> answer_;
   std::vector<FollowedEdge> followed_;
-  v1::GenealogyEdge edge_;  // the row being read, parsed into again and again
+  OutEdgeValueView edge_;  // the value of the row being read (its strings point into it)
   struct {
     Symbol kind = kNoSymbol;
     Symbol other = kNoSymbol;  // the end of the edge that is not the node being expanded

@@ -94,8 +94,8 @@ struct OutEdgeValueView {
   bool removed = false;
   int64_t removed_time_unix_micros = 0;
 };
-// False if `value` is not well-formed protobuf wire format (a trace reads thousands of rows,
-// and copying each one's strings into a message was a tenth of its time).
+// False if `value` is not well-formed protobuf wire format. For the trace, which reads tens of
+// thousands of rows: parsing each into a GenealogyEdge, strings copied, was 7 % of a large one.
 bool ParseOutEdgeValue(std::string_view value, OutEdgeValueView* view);
 
 // The key of the out-edge row an in-edge row stands for, from the in-edge row's key and the

@@ -127,7 +127,9 @@ class GenealogyProjection final : public Projection {
     if (entry.facts == nullptr) return Status::Ok();  // undecodable: nothing to link
     const EventFacts& facts = *entry.facts;
     v1::Action aggregation = v1::ACTION_UNSPECIFIED;
-    if (entry.event->has_aggregation_event()) aggregation = entry.event->aggregation_event().action();
+    if (entry.event->has_aggregation_event()) {
+      aggregation = entry.event->aggregation_event().action();
+    }
     const bool packs = aggregation == v1::ACTION_ADD && !facts.parent.empty();
     const bool unpacks = aggregation == v1::ACTION_DELETE && !facts.parent.empty();
 
@@ -352,7 +354,8 @@ std::string OutEdgePrefix(std::string_view from) { return Key("o").Str(from).str
 std::optional<OutEdgeKeyParts> ParseOutEdgeKey(std::string_view key) {
   // "o" from 0x00 | time (8) | sequence (8) | kind 0x00 | to 0x00.
   const size_t from_end = FirstComponentPrefixLength(key);
-  if (key.empty() || key[0] != 'o' || from_end < 3 || key.size() < from_end + 16 + 3) {
+  // At least one byte each of from, kind and to, with their 0x00s.
+  if (key.empty() || key[0] != 'o' || from_end < 3 || key.size() < from_end + 16 + 4) {
     return std::nullopt;
   }
   const std::string_view rest = key.substr(from_end + 16);
@@ -373,9 +376,9 @@ bool ParseOutEdgeValue(std::string_view value, OutEdgeValueView* view) {
   *view = OutEdgeValueView();
   google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(value.data()),
                                             static_cast<int>(value.size()));
-  for (;;) {
+  while (in.CurrentPosition() < static_cast<int>(value.size())) {
     const uint32_t tag = in.ReadTag();
-    if (tag == 0) return in.CurrentPosition() == static_cast<int>(value.size());
+    if (tag == 0) return false;  // field 0, or a tag cut short or too long
     const uint32_t field = tag >> 3;
     switch (tag & 7) {
       case kVarint: {
@@ -424,6 +427,7 @@ bool ParseOutEdgeValue(std::string_view value, OutEdgeValueView* view) {
         return false;  // groups (deprecated) or no wire type at all
     }
   }
+  return true;
 }
 
 Status ParseOutEdge(std::string_view key, std::string_view value, v1::GenealogyEdge* edge) {
@@ -437,6 +441,7 @@ Status ParseOutEdge(std::string_view key, std::string_view value, v1::GenealogyE
   edge->set_sequence(parts->sequence);
   return Status::Ok();
 }
+
 std::string InEdgePrefix(std::string_view to) { return Key("i").Str(to).str(); }
 
 std::optional<std::string> InEdgeTarget(std::string_view in_key, size_t prefix_size) {

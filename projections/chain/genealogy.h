@@ -84,7 +84,8 @@ std::optional<OutEdgeKeyParts> ParseOutEdgeKey(std::string_view key);
 Status ParseOutEdge(std::string_view key, std::string_view value, v1::GenealogyEdge* edge);
 
 // The fields of an out-edge row's value a walk uses, read without building a GenealogyEdge:
-// the strings point into the value. Fields not listed here are skipped, as are unknown ones.
+// the strings point into the value (and, unlike a parse, are not checked for UTF-8: the view
+// wrote them). Fields not listed here are skipped, as are unknown ones.
 struct OutEdgeValueView {
   v1::NodeKind to_kind = v1::NODE_KIND_UNSPECIFIED;
   double quantity = 0;

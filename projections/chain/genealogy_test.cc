@@ -41,7 +41,8 @@ class GenealogyTest : public ChainFixture {
   static std::vector<std::string> Describe(const std::vector<v1::GenealogyEdge>& edges) {
     std::vector<std::string> out;
     for (const v1::GenealogyEdge& e : edges) {
-      std::string s = e.kind() + " " + e.from() + "->" + e.to() + " @" + std::to_string(e.sequence());
+      std::string s =
+          e.kind() + " " + e.from() + "->" + e.to() + " @" + std::to_string(e.sequence());
       if (!e.via().empty()) s.append(" via " + e.via());
       if (e.removed()) s.append(" removed@" + std::to_string(e.removed_sequence()));
       out.push_back(s);
@@ -276,6 +277,8 @@ TEST(OutEdgeValueTest, ReadsWhatProtobufWritesAndRejectsWhatItCannotRead) {
            std::string("\x68\xff\xff"),                    // a varint cut short
            std::string("\x00\x01", 2),                     // field 0
            std::string("\x6b\x01"),                        // wire type 3 (group)
+           party_field + "\x80",                           // a tag cut short
+           party_field + "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01",  // a tag too long
        }) {
     EXPECT_FALSE(ParseOutEdgeValue(bad, &view)) << HexEncode(bad);
   }

@@ -516,11 +516,12 @@ void ApiServer::InstallRoutes() {
                                     if (who.role == Role::kEnterprise) {
                                       // An enterprise traces only lots it handled: it submitted an
                                       // event naming the object, or holds some of it.
-                                      bool handled = false;
-                                      auto items = projections::ObjectHistory(
-                                          views.Reader(projections::kHistoryView), id, 100000);
-                                      if (!items.ok()) return SendProblem(res, ProblemFromStatus(items.status()));
-                                      for (const auto& item : *items) handled |= item.submitter_id() == who.party;
+                                      auto submitted = projections::SubmittedEventNaming(
+                                          views.Reader(projections::kHistoryView), id, who.party);
+                                      if (!submitted.ok()) {
+                                        return SendProblem(res, ProblemFromStatus(submitted.status()));
+                                      }
+                                      bool handled = *submitted;
                                       if (!handled) {
                                         auto holdings = projections::HoldingsOf(
                                             views.Reader(projections::kHoldingsView), id);

@@ -67,4 +67,22 @@ Result<std::vector<v1::HistoryItem>> ObjectHistory(const ViewReader& history,
   return out;
 }
 
+Result<bool> SubmittedEventNaming(const ViewReader& history, std::string_view object_id,
+                                  std::string_view submitter_id) {
+  bool found = false;
+  bool decoded = true;
+  v1::HistoryItem item;
+  TL_RETURN_IF_ERROR(
+      history.Scan(Key("h").Str(object_id).str(), [&](std::string_view, std::string_view value) {
+        decoded = item.ParseFromArray(value.data(), static_cast<int>(value.size()));
+        found = decoded && item.submitter_id() == submitter_id;
+        return decoded && !found;
+      }));
+  if (!decoded) {
+    return Status::DataLoss("history row of " + std::string(object_id) +
+                            " does not decode as traceledger.v1.HistoryItem");
+  }
+  return found;
+}
+
 }  // namespace traceledger::projections

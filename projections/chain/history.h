@@ -34,6 +34,12 @@ std::unique_ptr<Projection> NewHistoryProjection();
 Result<std::vector<v1::HistoryItem>> ObjectHistory(const ViewReader& history,
                                                    std::string_view object_id, size_t limit);
 
+// Whether `submitter_id` submitted an event naming `object_id`: the object's history is read
+// up to the first such event, however long it is. Returns DataLoss if a row does not decode, or
+// a storage error.
+Result<bool> SubmittedEventNaming(const ViewReader& history, std::string_view object_id,
+                                  std::string_view submitter_id);
+
 }  // namespace traceledger::projections
 
 #endif  // TRACELEDGER_PROJECTIONS_CHAIN_HISTORY_H_

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "projections/chain/testing/chain_events.h"
 
 namespace traceledger::projections {
@@ -78,6 +80,23 @@ TEST_F(HistoryTest, LimitKeepsTheOldestAndUnknownObjectsHaveNone) {
   EXPECT_TRUE(ObjectHistory(Reader(kHistoryView), "urn:epc:id:sgtin:9521002.010001.100", 10)
                   ->empty());  // a prefix of kCase is another object
   EXPECT_TRUE(ObjectHistory(Reader(kHistoryView), kCase, 0)->empty());
+}
+
+TEST_F(HistoryTest, WhoSubmittedAnEventNamingAnObject) {
+  std::vector<v1::Event> events;
+  for (int i = 0; i < 5; ++i) {  // the plant's event is the last of the case's history
+    events.push_back(testing::Ship("f" + std::to_string(i), kFarm, At(i), {{kCase}}, kPlant));
+  }
+  events.push_back(testing::Receive("p0", kPlant, At(10), {{kCase}}, kFarm));
+  Append(events);
+  CatchUp();
+  for (const auto& [submitter, object, expected] :
+       {std::tuple{kFarm, kCase, true}, std::tuple{kPlant, kCase, true},
+        std::tuple{kLab, kCase, false}, std::tuple{kFarm, kLotA, false}}) {
+    auto submitted = SubmittedEventNaming(Reader(kHistoryView), object, submitter);
+    ASSERT_TRUE(submitted.ok()) << submitted.status().ToString();
+    EXPECT_EQ(*submitted, expected) << submitter << " " << object;
+  }
 }
 
 }  // namespace

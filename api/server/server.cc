@@ -514,19 +514,23 @@ void ApiServer::InstallRoutes() {
                                     }
                                     if (!views_ready(req, res)) return;
                                     if (who.role == Role::kEnterprise) {
-                                      // An enterprise traces only lots it handled: it submitted an
-                                      // event naming the object, or holds some of it.
-                                      auto submitted = projections::SubmittedEventNaming(
-                                          views.Reader(projections::kHistoryView), id, who.party);
-                                      if (!submitted.ok()) {
-                                        return SendProblem(res, ProblemFromStatus(submitted.status()));
+                                      // An enterprise traces only lots it handled: it holds some
+                                      // of it (a few rows: asked first), or it submitted an event
+                                      // naming the object (the history, up to that event).
+                                      bool handled = false;
+                                      auto holdings = projections::HoldingsOf(
+                                          views.Reader(projections::kHoldingsView), id);
+                                      if (!holdings.ok()) {
+                                        return SendProblem(res, ProblemFromStatus(holdings.status()));
                                       }
-                                      bool handled = *submitted;
+                                      for (const auto& h : *holdings) handled |= h.party() == who.party;
                                       if (!handled) {
-                                        auto holdings = projections::HoldingsOf(
-                                            views.Reader(projections::kHoldingsView), id);
-                                        if (!holdings.ok()) return SendProblem(res, ProblemFromStatus(holdings.status()));
-                                        for (const auto& h : *holdings) handled |= h.party() == who.party;
+                                        auto submitted = projections::SubmittedEventNaming(
+                                            views.Reader(projections::kHistoryView), id, who.party);
+                                        if (!submitted.ok()) {
+                                          return SendProblem(res, ProblemFromStatus(submitted.status()));
+                                        }
+                                        handled = *submitted;
                                       }
                                       if (!handled) {
                                         return SendProblem(res, MakeProblem(403, rule::kForbidden, "forbidden",

@@ -30,6 +30,34 @@ std::string ChildKey(std::string_view parent, std::string_view child) {
 }
 std::string ExpansionKey(uint64_t sequence) { return Key("x").U64(sequence).str(); }
 
+// An edge row's key taken apart: tag | node 0x00 | time (8) | sequence (8) | kind 0x00 |
+// other 0x00 (out-edges: node = from, other = to; in-edges the reverse). nullopt if the key is
+// malformed or a string in it is empty.
+struct EdgeKeyParts {
+  std::string_view node;
+  int64_t time_unix_micros;
+  uint64_t sequence;
+  std::string_view kind;
+  std::string_view other;
+};
+std::optional<EdgeKeyParts> SplitEdgeKey(std::string_view key, char tag) {
+  const size_t node_end = FirstComponentPrefixLength(key);
+  // At least one byte each of node, kind and other, with their 0x00s.
+  if (key.empty() || key[0] != tag || node_end < 3 || key.size() < node_end + 16 + 4) {
+    return std::nullopt;
+  }
+  const std::string_view rest = key.substr(node_end + 16);
+  const size_t kind_end = rest.find('\0');
+  if (kind_end == 0 || kind_end == std::string_view::npos) return std::nullopt;
+  std::string_view other = rest.substr(kind_end + 1);
+  if (other.size() < 2 || other.back() != '\0') return std::nullopt;
+  other.remove_suffix(1);
+  if (other.find('\0') != std::string_view::npos) return std::nullopt;
+  return EdgeKeyParts{key.substr(1, node_end - 2), DecodeTime(key.substr(node_end, 8)),
+                      DecodeFixed64BigEndian(key.substr(node_end + 8, 8)),
+                      rest.substr(0, kind_end), other};
+}
+
 // An out-edge row's value: the edge without the fields its key says (from, to, kind, time,
 // sequence), which ParseOutEdge puts back. They were over half of the value's bytes.
 std::string OutEdgeValue(v1::GenealogyEdge edge) {
@@ -352,22 +380,10 @@ std::string ConsumerNode(std::string_view seller) {
 std::string OutEdgePrefix(std::string_view from) { return Key("o").Str(from).str(); }
 
 std::optional<OutEdgeKeyParts> ParseOutEdgeKey(std::string_view key) {
-  // "o" from 0x00 | time (8) | sequence (8) | kind 0x00 | to 0x00.
-  const size_t from_end = FirstComponentPrefixLength(key);
-  // At least one byte each of from, kind and to, with their 0x00s.
-  if (key.empty() || key[0] != 'o' || from_end < 3 || key.size() < from_end + 16 + 4) {
-    return std::nullopt;
-  }
-  const std::string_view rest = key.substr(from_end + 16);
-  const size_t kind_end = rest.find('\0');
-  if (kind_end == 0 || kind_end == std::string_view::npos) return std::nullopt;
-  std::string_view to = rest.substr(kind_end + 1);
-  if (to.size() < 2 || to.back() != '\0') return std::nullopt;
-  to.remove_suffix(1);
-  if (to.find('\0') != std::string_view::npos) return std::nullopt;
-  return OutEdgeKeyParts{key.substr(1, from_end - 2), DecodeTime(key.substr(from_end, 8)),
-                         DecodeFixed64BigEndian(key.substr(from_end + 8, 8)),
-                         rest.substr(0, kind_end), to};
+  const std::optional<EdgeKeyParts> parts = SplitEdgeKey(key, 'o');
+  if (!parts.has_value()) return std::nullopt;
+  return OutEdgeKeyParts{parts->node, parts->time_unix_micros, parts->sequence, parts->kind,
+                         parts->other};
 }
 
 bool ParseOutEdgeValue(std::string_view value, OutEdgeValueView* view) {
@@ -445,32 +461,10 @@ Status ParseOutEdge(std::string_view key, std::string_view value, v1::GenealogyE
 std::string InEdgePrefix(std::string_view to) { return Key("i").Str(to).str(); }
 
 std::optional<std::string> InEdgeTarget(std::string_view in_key, size_t prefix_size) {
-  // in_key: "i" to 0x00 | time (8) | sequence (8) | kind 0x00 | from 0x00.
-  if (in_key.size() < prefix_size + 16 || prefix_size < 2 || in_key[0] != 'i' ||
-      in_key[prefix_size - 1] != '\0') {
-    return std::nullopt;
-  }
-  const std::string_view to = in_key.substr(1, prefix_size - 2);
-  const std::string_view time_and_sequence = in_key.substr(prefix_size, 16);
-  const std::string_view rest = in_key.substr(prefix_size + 16);
-  const size_t kind_end = rest.find('\0');
-  if (kind_end == std::string_view::npos) return std::nullopt;
-  const std::string_view kind = rest.substr(0, kind_end);
-  std::string_view from = rest.substr(kind_end + 1);
-  if (from.empty() || from.back() != '\0') return std::nullopt;
-  from.remove_suffix(1);
-  if (from.find('\0') != std::string_view::npos) return std::nullopt;
-  std::string out_key;
-  out_key.reserve(in_key.size());
-  out_key.push_back('o');
-  out_key.append(from);
-  out_key.push_back('\0');
-  out_key.append(time_and_sequence);
-  out_key.append(kind);
-  out_key.push_back('\0');
-  out_key.append(to);
-  out_key.push_back('\0');
-  return out_key;
+  const std::optional<EdgeKeyParts> parts = SplitEdgeKey(in_key, 'i');
+  if (!parts.has_value() || parts->node.size() + 2 != prefix_size) return std::nullopt;
+  return OutEdgeKey(parts->other, parts->time_unix_micros, parts->sequence, parts->kind,
+                    parts->node);
 }
 
 std::unique_ptr<Projection> NewGenealogyProjection() {

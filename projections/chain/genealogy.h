@@ -101,7 +101,7 @@ bool ParseOutEdgeValue(std::string_view value, OutEdgeValueView* view);
 
 // The key of the out-edge row an in-edge row stands for, from the in-edge row's key and the
 // size of its InEdgePrefix (same edge: from, time, sequence, kind, to); nullopt if the key is
-// malformed.
+// malformed, an empty id or kind included.
 std::optional<std::string> InEdgeTarget(std::string_view in_key, size_t prefix_size);
 
 // The genealogy projection (name "genealogy", no dependencies).

@@ -219,12 +219,13 @@ TEST_F(GenealogyTest, MalformedOutEdgeKeysAreRejected) {
   EXPECT_EQ(parts->to, kPlant);
   EXPECT_EQ(parts->sequence, 0x0101010101010101u);
   for (const std::string& bad : {
-           std::string("i") + good.substr(1),                        // another row family
-           from + sixteen.substr(1) + "shipped" + '\0',             // no to
-           from + sixteen + std::string(1, '\0') + kPlant + '\0',  // empty kind
-           from + sixteen + "shipped" + '\0' + kPlant,              // to not ended
-           from + sixteen + "shipped" + '\0' + "a" + '\0' + "b" + '\0',  // a component too many
-           std::string("o") + '\0' + sixteen + "shipped" + '\0' + kPlant + '\0',  // empty from
+           std::string("i") + good.substr(1),                                         // other tag
+           from + sixteen + "shipped" + '\0',                                         // no to
+           from + sixteen + std::string(1, '\0') + kPlant + '\0',                     // empty kind
+           from + sixteen + "shipped" + '\0' + kPlant,                                // to unended
+           from + sixteen + "shipped" + '\0' + "a" + '\0' + "b" + '\0',               // extra part
+           std::string("o") + '\0' + sixteen + "shipped" + '\0' + kPlant + '\0',      // empty from
+           good.substr(0, from.size() + 12),                                          // cut short
        }) {
     EXPECT_FALSE(ParseOutEdgeKey(bad).has_value()) << bad;
     v1::GenealogyEdge edge;

@@ -1,6 +1,8 @@
 #include "projections/chain/history.h"
 
 #include <algorithm>
+#include <functional>
+#include <utility>
 
 #include "projections/keys.h"
 
@@ -50,38 +52,47 @@ class HistoryProjection final : public Projection {
 
 std::unique_ptr<Projection> NewHistoryProjection() { return std::make_unique<HistoryProjection>(); }
 
-Result<std::vector<v1::HistoryItem>> ObjectHistory(const ViewReader& history,
-                                                   std::string_view object_id, size_t limit) {
-  std::vector<v1::HistoryItem> out;
-  if (limit == 0) return out;
+namespace {
+
+// Visits the history items of `object_id` in order until `visit` returns false (it may move
+// the item away: the next row is parsed into it afresh). Returns DataLoss if a row does not
+// decode, or a storage error.
+Status ForEachItem(const ViewReader& history, std::string_view object_id,
+                   const std::function<bool(v1::HistoryItem&)>& visit) {
+  v1::HistoryItem item;
   bool decoded = true;
   TL_RETURN_IF_ERROR(
       history.Scan(Key("h").Str(object_id).str(), [&](std::string_view, std::string_view value) {
-        decoded = out.emplace_back().ParseFromArray(value.data(), static_cast<int>(value.size()));
-        return decoded && out.size() < limit;
+        decoded = item.ParseFromArray(value.data(), static_cast<int>(value.size()));
+        return decoded && visit(item);
       }));
   if (!decoded) {
     return Status::DataLoss("history row of " + std::string(object_id) +
                             " does not decode as traceledger.v1.HistoryItem");
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<v1::HistoryItem>> ObjectHistory(const ViewReader& history,
+                                                   std::string_view object_id, size_t limit) {
+  std::vector<v1::HistoryItem> out;
+  if (limit == 0) return out;
+  TL_RETURN_IF_ERROR(ForEachItem(history, object_id, [&](v1::HistoryItem& item) {
+    out.push_back(std::move(item));
+    return out.size() < limit;
+  }));
   return out;
 }
 
 Result<bool> SubmittedEventNaming(const ViewReader& history, std::string_view object_id,
                                   std::string_view submitter_id) {
   bool found = false;
-  bool decoded = true;
-  v1::HistoryItem item;
-  TL_RETURN_IF_ERROR(
-      history.Scan(Key("h").Str(object_id).str(), [&](std::string_view, std::string_view value) {
-        decoded = item.ParseFromArray(value.data(), static_cast<int>(value.size()));
-        found = decoded && item.submitter_id() == submitter_id;
-        return decoded && !found;
-      }));
-  if (!decoded) {
-    return Status::DataLoss("history row of " + std::string(object_id) +
-                            " does not decode as traceledger.v1.HistoryItem");
-  }
+  TL_RETURN_IF_ERROR(ForEachItem(history, object_id, [&](v1::HistoryItem& item) {
+    found = item.submitter_id() == submitter_id;
+    return !found;
+  }));
   return found;
 }
 

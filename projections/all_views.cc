@@ -2,7 +2,6 @@
 
 #include "projections/chain/genealogy.h"
 #include "projections/chain/history.h"
-#include "projections/chain/holdings.h"
 #include "projections/oversight/cylinders.h"
 #include "projections/oversight/enforcement.h"
 #include "projections/oversight/serials.h"
@@ -14,7 +13,6 @@ std::vector<std::unique_ptr<Projection>> AllViews() {
   std::vector<std::unique_ptr<Projection>> views;
   views.push_back(NewHistoryProjection());
   views.push_back(NewGenealogyProjection());
-  views.push_back(NewHoldingsProjection());
   views.push_back(NewRecallsProjection());
   views.push_back(NewSerialsProjection());
   views.push_back(NewCylindersProjection());

@@ -12,8 +12,8 @@
 
 namespace traceledger::projections {
 
-// history, genealogy, holdings (chain/), recalls (recalls/), serials, cylinders, enforcement
-// (oversight/).
+// history, genealogy with the holdings (chain/), recalls (recalls/), serials, cylinders,
+// enforcement (oversight/).
 std::vector<std::unique_ptr<Projection>> AllViews();
 
 }  // namespace traceledger::projections

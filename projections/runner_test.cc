@@ -313,6 +313,34 @@ TEST_F(RunnerTest, CursorsSurviveAReopenAndNothingIsAppliedTwice) {
   EXPECT_EQ(runner->Lag(ledger_->size()), 0u);
 }
 
+// A view a newer build no longer keeps (the holdings had one until genealogy version 5) does
+// not stop the views database from opening: its rows are dropped, the others are kept.
+TEST_F(RunnerTest, AViewNoLongerKeptIsDroppedAndTheOthersStay) {
+  Append(30, 3);
+  {
+    auto runner = *ProjectionRunner::Open(Views("v"), Projections(), {});
+    ASSERT_EQ(*runner->CatchUp(*source_), 30u);
+    EXPECT_FALSE(Dump(runner->store(), "milestones").empty());
+  }
+  std::vector<std::unique_ptr<Projection>> count_only;
+  count_only.push_back(std::make_unique<CountBySubmitter>());
+  {
+    auto runner = ProjectionRunner::Open(Views("v"), std::move(count_only), {});
+    ASSERT_TRUE(runner.ok()) << runner.status().ToString();
+    EXPECT_EQ((*runner)->store().family("milestones"), nullptr);
+    EXPECT_EQ((*runner)->NextSequence("count"), 30u);
+    EXPECT_EQ(DecodeFixed64BigEndian(Dump((*runner)->store(), "count").at(
+                  Key("c").Str("party-0").str())),
+              10u);
+  }
+  // Kept again later, it starts from nothing (its rows went with it).
+  auto runner = *ProjectionRunner::Open(Views("v"), Projections(), {});
+  EXPECT_EQ(runner->NextSequence("milestones"), 0u);
+  EXPECT_TRUE(Dump(runner->store(), "milestones").empty());
+  ASSERT_EQ(*runner->CatchUp(*source_), 30u);
+  EXPECT_FALSE(Dump(runner->store(), "milestones").empty());
+}
+
 TEST_F(RunnerTest, ProgressIsReportedAfterEachBatchIsWritten) {
   Append(25, 2);
   RunnerOptions options;

@@ -330,6 +330,7 @@ Result<std::unique_ptr<ViewStore>> ViewStore::Open(const std::string& dir,
   store->cache_ = rocksdb::NewLRUCache(size_t{128} << 20);
   const rocksdb::DBOptions db_options = ViewDbOptions(store->read_only_);
   std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName};
+  std::vector<std::string> retired;
   if (store->read_only_) {
     std::vector<std::string> existing;
     TL_RETURN_IF_ERROR(FromRocksDb(rocksdb::DB::ListColumnFamilies(db_options, dir, &existing),
@@ -345,6 +346,16 @@ Result<std::unique_ptr<ViewStore>> ViewStore::Open(const std::string& dir,
     std::filesystem::create_directories(store->ingest_dir_, ec);
     if (ec) return Status::Unavailable("creating " + store->ingest_dir_ + ": " + ec.message());
     names.insert(names.end(), views.begin(), views.end());
+    // A view this build no longer keeps (the holdings had one until genealogy version 5): its
+    // rows are dropped once the database is open (which RocksDB does only with every column
+    // family). A new database has none to list.
+    std::vector<std::string> existing;
+    if (rocksdb::DB::ListColumnFamilies(db_options, dir, &existing).ok()) {
+      for (const std::string& name : existing) {
+        if (std::find(names.begin(), names.end(), name) == names.end()) retired.push_back(name);
+      }
+      names.insert(names.end(), retired.begin(), retired.end());
+    }
     store->table_file_options_ = std::make_unique<rocksdb::Options>(
         ViewDbOptions(false), ViewOptions(store->cache_));
   }
@@ -361,6 +372,14 @@ Result<std::unique_ptr<ViewStore>> ViewStore::Open(const std::string& dir,
   TL_RETURN_IF_ERROR(FromRocksDb(s, "opening the views database " + dir));
   store->db_.reset(raw);
   for (size_t i = 0; i < handles.size(); ++i) store->families_[names[i]] = handles[i];
+  for (const std::string& name : retired) {
+    rocksdb::ColumnFamilyHandle* handle = store->families_[name];
+    store->families_.erase(name);
+    const rocksdb::Status dropped = store->db_->DropColumnFamily(handle);
+    // Why: the handle is freed whether or not the drop worked; the drop's error is returned.
+    store->db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+    TL_RETURN_IF_ERROR(FromRocksDb(dropped, "dropping the retired view " + name));
+  }
   if (!store->read_only_) {
     // Compactions run at the lowest CPU priority (nice 19), below the threads applying entries
     // and answering queries: they are work that can wait (up to the level-0 write stall above),

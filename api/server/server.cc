@@ -515,15 +515,12 @@ void ApiServer::InstallRoutes() {
                                     if (!views_ready(req, res)) return;
                                     if (who.role == Role::kEnterprise) {
                                       // An enterprise traces only lots it handled: it holds some
-                                      // of it (a few rows: asked first), or it submitted an event
+                                      // of it (one row: asked first), or it submitted an event
                                       // naming the object (the history, up to that event).
-                                      bool handled = false;
-                                      auto holdings = projections::HoldingsOf(
-                                          views.Reader(projections::kHoldingsView), id);
-                                      if (!holdings.ok()) {
-                                        return SendProblem(res, ProblemFromStatus(holdings.status()));
-                                      }
-                                      for (const auto& h : *holdings) handled |= h.party() == who.party;
+                                      auto held = views.Reader(projections::kGenealogyView)
+                                                      .Get(projections::HolderKey(id, who.party));
+                                      if (!held.ok()) return SendProblem(res, ProblemFromStatus(held.status()));
+                                      bool handled = held->has_value();
                                       if (!handled) {
                                         auto submitted = projections::SubmittedEventNaming(
                                             views.Reader(projections::kHistoryView), id, who.party);
@@ -538,8 +535,7 @@ void ApiServer::InstallRoutes() {
                                                                                 who.party + " never named or held " + id));
                                       }
                                     }
-                                    auto trace = projections::Trace(views.Reader(projections::kGenealogyView),
-                                                                    views.Reader(projections::kHoldingsView), id,
+                                    auto trace = projections::Trace(views.Reader(projections::kGenealogyView), id,
                                                                     *direction, limits);
                                     if (!trace.ok()) return SendProblem(res, ProblemFromStatus(trace.status()));
                                     json out = ProtoJson(*trace);

@@ -8,6 +8,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 
+#include "projections/chain/holdings.h"
 #include "projections/keys.h"
 
 namespace traceledger::projections {
@@ -28,7 +29,6 @@ std::string InEdgeKey(std::string_view to, int64_t time, uint64_t sequence, std:
 std::string ChildKey(std::string_view parent, std::string_view child) {
   return Key("c").Str(parent).Str(child).str();
 }
-std::string ExpansionKey(uint64_t sequence) { return Key("x").U64(sequence).str(); }
 
 // An edge row's key taken apart: tag | node 0x00 | time (8) | sequence (8) | kind 0x00 |
 // other 0x00 (out-edges: node = from, other = to; in-edges the reverse). nullopt if the key is
@@ -148,8 +148,9 @@ class GenealogyProjection final : public Projection {
  public:
   std::string_view name() const override { return kGenealogyView; }
   // 2: in-edge rows are key only. 3: in-edge rows of transform and contains edges only.
-  // 4: out-edge values without what their key says (OutEdgeValue).
-  uint32_t version() const override { return 4; }
+  // 4: out-edge values without what their key says (OutEdgeValue). 5: the holdings, in the
+  // place of the custody expansions ("x" rows) the holdings view read.
+  uint32_t version() const override { return 5; }
 
   Status Apply(const AppliedEntry& entry, ViewRows& rows) override {
     if (entry.facts == nullptr) return Status::Ok();  // undecodable: nothing to link
@@ -162,6 +163,7 @@ class GenealogyProjection final : public Projection {
     const bool unpacks = aggregation == v1::ACTION_DELETE && !facts.parent.empty();
 
     EventEdges edges;
+    v1::CustodyExpansion moved;  // what a custody move moved inside the containers it listed
     // Packing comes before a custody move in the same event (a pallet packed and shipped in one
     // AggregationEvent ADD ships its new contents); unpacking comes after (a pallet received
     // and unpacked in one DELETE was received with its contents).
@@ -170,9 +172,10 @@ class GenealogyProjection final : public Projection {
       case Movement::kShip:
       case Movement::kReceive:
       case Movement::kSell:
-      case Movement::kDestroy:
-        TL_RETURN_IF_ERROR(Custody(facts, entry.sequence, rows, edges));
+      case Movement::kDestroy: {
+        TL_ASSIGN_OR_RETURN(moved, Custody(facts, entry.sequence, rows, edges));
         break;
+      }
       case Movement::kTransform:
         for (const ObjectQuantity& input : Merged(facts.inputs, "")) {
           for (const ObjectQuantity& output : Merged(facts.outputs, "")) {
@@ -188,7 +191,7 @@ class GenealogyProjection final : public Projection {
     }
     edges.Write(rows);
     if (unpacks) TL_RETURN_IF_ERROR(Unpack(facts, entry.sequence, rows));
-    return Status::Ok();
+    return ApplyHoldings(entry, moved, rows);
   }
 
  private:
@@ -257,10 +260,10 @@ class GenealogyProjection final : public Projection {
     return Status::Ok();
   }
 
-  // Custody edges of the listed objects and of everything inside them now; the contents are
-  // also written as the event's CustodyExpansion for the holdings view.
-  static Status Custody(const EventFacts& facts, uint64_t sequence, ViewRows& rows,
-                        EventEdges& edges) {
+  // Custody edges of the listed objects and of everything inside them now; returns the
+  // contents moved with them (for the holdings).
+  static Result<v1::CustodyExpansion> Custody(const EventFacts& facts, uint64_t sequence,
+                                              ViewRows& rows, EventEdges& edges) {
     std::string_view kind;
     std::string to;
     v1::NodeKind to_kind = v1::NODE_KIND_PARTY;
@@ -314,8 +317,7 @@ class GenealogyProjection final : public Projection {
         entry->set_via(object.object_id);
       }
     }
-    if (expansion.moved_size() > 0) rows.PutMessage(ExpansionKey(sequence), expansion);
-    return Status::Ok();
+    return expansion;
   }
 };
 
@@ -325,6 +327,8 @@ Result<std::vector<v1::GenealogyEdge>> Edges(const ViewReader& genealogy,
   Status parsed;
   if (limit == 0) return out;
   TL_RETURN_IF_ERROR(genealogy.Scan(prefix, [&](std::string_view key, std::string_view value) {
+    const std::optional<OutEdgeKeyParts> parts = ParseOutEdgeKey(key);
+    if (parts.has_value() && IsHolderRow(*parts)) return false;  // the edges are all read
     parsed = ParseOutEdge(key, value, &out.emplace_back());
     return parsed.ok() && out.size() < limit;
   }));
@@ -514,12 +518,6 @@ Result<std::vector<v1::ContainedChild>> ContainedObjects(const ViewReader& genea
     level = std::move(next);
   }
   return out;
-}
-
-Result<v1::CustodyExpansion> CustodyExpansionOf(const ViewReader& genealogy, uint64_t sequence) {
-  TL_ASSIGN_OR_RETURN(std::optional<v1::CustodyExpansion> expansion,
-                      genealogy.GetMessage<v1::CustodyExpansion>(ExpansionKey(sequence)));
-  return expansion.has_value() ? std::move(*expansion) : v1::CustodyExpansion();
 }
 
 }  // namespace traceledger::projections

@@ -19,7 +19,10 @@
 //                                                                  the key says: ParseOutEdge)
 //   i | to   | time | sequence | kind | from  -> "" (in-edges: the key names the out-edge row)
 //   c | parent | child                         -> ContainedChild   (current contents)
-//   x | sequence                               -> CustodyExpansion (contents a custody event moved)
+//
+// The projection also keeps the holdings (holdings.h): an object's holder rows are keyed as
+// out-edges of kind "holds" at the latest time (IsHolderRow), so they come after its edges
+// and a forward walk reads them in the same scan.
 //
 // Containment edges are keyed by the time of the ADD; a DELETE rewrites the out-edge row with
 // `removed` and the removal's time and sequence (the in-edge row, key only, stays).
@@ -30,6 +33,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +56,11 @@ inline constexpr std::string_view kEdgeShipped = "shipped";
 inline constexpr std::string_view kEdgeReceived = "received";
 inline constexpr std::string_view kEdgeSold = "sold";
 inline constexpr std::string_view kEdgeDestroyed = "destroyed";
+
+// The out-edge key parts of a holder row (holdings.h): no edge has this time and sequence.
+inline constexpr std::string_view kHolderKind = "holds";
+inline constexpr int64_t kHolderTime = std::numeric_limits<int64_t>::max();
+inline constexpr uint64_t kHolderSequence = std::numeric_limits<uint64_t>::max();
 
 // Containers inside containers are followed this deep, and at most this many objects are moved
 // with one container (the rest is cut, deterministically, in key order).
@@ -77,6 +86,13 @@ struct OutEdgeKeyParts {
 };
 // nullopt if `key` is no well-formed out-edge key (empty from, kind or to included).
 std::optional<OutEdgeKeyParts> ParseOutEdgeKey(std::string_view key);
+
+// Whether an out-edge key is a holder row's (after every edge of its object; its value is a
+// Holding, its `to` the party).
+inline bool IsHolderRow(const OutEdgeKeyParts& key) {
+  return key.time_unix_micros == kHolderTime && key.sequence == kHolderSequence &&
+         key.kind == kHolderKind;
+}
 
 // An out-edge row as the edge it stands for: its value holds the fields its key does not say,
 // and from, to, kind, time and sequence are set from the key. Returns DataLoss if the key is
@@ -104,7 +120,7 @@ bool ParseOutEdgeValue(std::string_view value, OutEdgeValueView* view);
 // malformed, an empty id or kind included.
 std::optional<std::string> InEdgeTarget(std::string_view in_key, size_t prefix_size);
 
-// The genealogy projection (name "genealogy", no dependencies).
+// The genealogy projection (name "genealogy", no dependencies), which keeps the holdings too.
 std::unique_ptr<Projection> NewGenealogyProjection();
 
 // Whether edges of `kind` have an in-edge row (are listed by InEdges): transform and contains,
@@ -114,8 +130,8 @@ std::unique_ptr<Projection> NewGenealogyProjection();
 // kind: the other in-edge rows were a third of the genealogy rows, and nothing read them.
 bool HasInEdgeRow(std::string_view kind);
 
-// Up to `limit` edges leaving `node` (every kind) / entering `node` (the kinds HasInEdgeRow),
-// oldest first. Returns DataLoss if a row does not decode, or a storage error.
+// Up to `limit` edges leaving `node` (every kind; not its holder rows) / entering `node` (the
+// kinds HasInEdgeRow), oldest first. Returns DataLoss if a row does not decode, or a storage error.
 Result<std::vector<v1::GenealogyEdge>> OutEdges(const ViewReader& genealogy,
                                                 std::string_view node, size_t limit);
 Result<std::vector<v1::GenealogyEdge>> InEdges(const ViewReader& genealogy, std::string_view node,
@@ -130,9 +146,6 @@ Result<std::vector<v1::ContainedChild>> CurrentChildren(const ViewReader& geneal
 // `container` itself is never included.
 Result<std::vector<v1::ContainedChild>> ContainedObjects(const ViewReader& genealogy,
                                                          std::string_view container);
-
-// What custody event `sequence` moved inside the containers it listed (empty if nothing).
-Result<v1::CustodyExpansion> CustodyExpansionOf(const ViewReader& genealogy, uint64_t sequence);
 
 }  // namespace traceledger::projections
 

@@ -10,9 +10,15 @@
 namespace traceledger::projections {
 namespace {
 
-std::string ByObjectKey(std::string_view object, std::string_view party) {
-  return Key("o").Str(object).Str(party).str();
+// A holder row's key is an out-edge key of kind "holds" at the latest time and sequence there
+// are (IsHolderRow), so it comes after every edge of the object: no event has that time, as
+// event times are validated to years 0001..9999.
+Key HoldersKeyPrefix(std::string_view object) {
+  Key key("o");
+  key.Str(object).Time(kHolderTime).U64(kHolderSequence).Str(kHolderKind);
+  return key;
 }
+
 std::string ByPartyKey(std::string_view party, std::string_view object) {
   return Key("p").Str(party).Str(object).str();
 }
@@ -22,129 +28,117 @@ struct Change {
   std::string uom;
 };
 
-class HoldingsProjection final : public Projection {
- public:
-  std::string_view name() const override { return kHoldingsView; }
-  // 2: by-party rows are key only.
-  uint32_t version() const override { return 2; }
-  std::vector<std::string> dependencies() const override {
-    return {std::string(kGenealogyView)};
+Status Update(ViewRows& rows, const std::string& object, const std::string& party,
+              const EventFacts& facts, uint64_t sequence, const Change& change) {
+  const std::string by_object = HolderKey(object, party);
+  TL_ASSIGN_OR_RETURN(std::optional<v1::Holding> holding,
+                      rows.GetMessage<v1::Holding>(by_object));
+  const bool existed = holding.has_value();
+  if (!existed) {
+    holding.emplace();
+    holding->set_object_id(object);
+    holding->set_party(party);
   }
-
-  Status Apply(const AppliedEntry& entry, ViewRows& rows) override {
-    if (entry.facts == nullptr) return Status::Ok();
-    const EventFacts& facts = *entry.facts;
-    // A recall removal counts for the holder it names (a regulator may record it for them).
-    std::string party = facts.party;
-    if (entry.event->has_recall_removal() && !entry.event->recall_removal().holder_id().empty()) {
-      party = entry.event->recall_removal().holder_id();
-    }
-    if (party.empty()) return Status::Ok();
-    // Ordered by object id, so rows are written in one order whatever the event's order.
-    std::map<std::string, Change, std::less<>> changes;
-    auto add = [&](const std::string& object, double quantity, const std::string& uom) {
-      if (object.empty()) return;
-      Change& change = changes[object];
-      change.quantity += quantity;
-      change.uom = uom;
-    };
-    auto add_all = [&](const std::vector<ObjectQuantity>& list, double sign) {
-      for (const ObjectQuantity& q : list) add(q.object_id, sign * q.quantity, q.uom);
-    };
-    switch (facts.movement) {
-      case Movement::kCommission:
-        add_all(facts.objects, +1);
-        break;
-      case Movement::kTransform:
-        add_all(facts.inputs, -1);
-        add_all(facts.outputs, +1);
-        break;
-      case Movement::kRemoval:
-        add_all(facts.objects, -1);
-        break;
-      case Movement::kShip:
-      case Movement::kReceive:
-      case Movement::kSell:
-      case Movement::kDestroy: {
-        const double sign = facts.movement == Movement::kReceive ? +1 : -1;
-        add_all(facts.objects, sign);
-        // The contents of listed containers, as the genealogy view found them at this entry.
-        TL_ASSIGN_OR_RETURN(v1::CustodyExpansion expansion,
-                            CustodyExpansionOf(rows.Dependency(kGenealogyView), entry.sequence));
-        for (const v1::CustodyExpansion::Moved& moved : expansion.moved()) {
-          add(moved.object_id(), sign * moved.quantity(), moved.uom());
-        }
-        break;
-      }
-      default:
-        return Status::Ok();
-    }
-    for (const auto& [object, change] : changes) {
-      TL_RETURN_IF_ERROR(Update(rows, object, party, facts, entry.sequence, change));
-    }
+  holding->set_quantity(holding->quantity() + change.quantity);
+  if (!change.uom.empty()) holding->set_uom(change.uom);
+  if (!facts.location.empty()) holding->set_location(facts.location);
+  holding->set_last_sequence(sequence);
+  holding->set_last_time_unix_micros(facts.time_micros);
+  if (std::fabs(holding->quantity()) < kZeroQuantity) {
+    rows.Delete(by_object);
+    rows.Delete(ByPartyKey(party, object));
     return Status::Ok();
   }
+  rows.PutMessage(by_object, *holding);
+  // The by-party row is key only: written when the holding appears, then left alone.
+  if (!existed) rows.Put(ByPartyKey(party, object), "");
+  return Status::Ok();
+}
 
- private:
-  static Status Update(ViewRows& rows, const std::string& object, const std::string& party,
-                       const EventFacts& facts, uint64_t sequence, const Change& change) {
-    const std::string by_object = ByObjectKey(object, party);
-    TL_ASSIGN_OR_RETURN(std::optional<v1::Holding> holding,
-                        rows.GetMessage<v1::Holding>(by_object));
-    const bool existed = holding.has_value();
-    if (!existed) {
-      holding.emplace();
-      holding->set_object_id(object);
-      holding->set_party(party);
-    }
-    holding->set_quantity(holding->quantity() + change.quantity);
-    if (!change.uom.empty()) holding->set_uom(change.uom);
-    if (!facts.location.empty()) holding->set_location(facts.location);
-    holding->set_last_sequence(sequence);
-    holding->set_last_time_unix_micros(facts.time_micros);
-    if (std::fabs(holding->quantity()) < kZeroQuantity) {
-      rows.Delete(by_object);
-      rows.Delete(ByPartyKey(party, object));
-      return Status::Ok();
-    }
-    rows.PutMessage(by_object, *holding);
-    // The by-party row is key only: written when the holding appears, then left alone.
-    if (!existed) rows.Put(ByPartyKey(party, object), "");
-    return Status::Ok();
-  }
-};
-
-Result<std::vector<v1::Holding>> Holdings(const ViewReader& holdings, const std::string& prefix) {
-  std::vector<v1::Holding> out;
-  bool decoded = true;
-  TL_RETURN_IF_ERROR(holdings.Scan(prefix, [&](std::string_view, std::string_view value) {
-    decoded = out.emplace_back().ParseFromArray(value.data(), static_cast<int>(value.size()));
-    return decoded && out.size() < kMaxHoldingsPerQuery;
-  }));
-  if (!decoded) return Status::DataLoss("holdings row does not decode as traceledger.v1.Holding");
-  return out;
+Status ParseHolding(std::string_view value, v1::Holding* holding) {
+  if (holding->ParseFromArray(value.data(), static_cast<int>(value.size()))) return Status::Ok();
+  return Status::DataLoss("holdings row does not decode as traceledger.v1.Holding");
 }
 
 }  // namespace
 
-std::unique_ptr<Projection> NewHoldingsProjection() {
-  return std::make_unique<HoldingsProjection>();
+std::string HolderKey(std::string_view object, std::string_view party) {
+  return HoldersKeyPrefix(object).Str(party).str();
 }
 
-Result<std::vector<v1::Holding>> HoldingsOf(const ViewReader& holdings,
+std::string HoldersPrefix(std::string_view object) { return HoldersKeyPrefix(object).str(); }
+
+Status ApplyHoldings(const AppliedEntry& entry, const v1::CustodyExpansion& moved,
+                     ViewRows& rows) {
+  if (entry.facts == nullptr) return Status::Ok();
+  const EventFacts& facts = *entry.facts;
+  // A recall removal counts for the holder it names (a regulator may record it for them).
+  std::string party = facts.party;
+  if (entry.event->has_recall_removal() && !entry.event->recall_removal().holder_id().empty()) {
+    party = entry.event->recall_removal().holder_id();
+  }
+  if (party.empty()) return Status::Ok();
+  // Ordered by object id, so rows are written in one order whatever the event's order.
+  std::map<std::string, Change, std::less<>> changes;
+  auto add = [&](const std::string& object, double quantity, const std::string& uom) {
+    if (object.empty()) return;
+    Change& change = changes[object];
+    change.quantity += quantity;
+    change.uom = uom;
+  };
+  auto add_all = [&](const std::vector<ObjectQuantity>& list, double sign) {
+    for (const ObjectQuantity& q : list) add(q.object_id, sign * q.quantity, q.uom);
+  };
+  switch (facts.movement) {
+    case Movement::kCommission:
+      add_all(facts.objects, +1);
+      break;
+    case Movement::kTransform:
+      add_all(facts.inputs, -1);
+      add_all(facts.outputs, +1);
+      break;
+    case Movement::kRemoval:
+      add_all(facts.objects, -1);
+      break;
+    case Movement::kShip:
+    case Movement::kReceive:
+    case Movement::kSell:
+    case Movement::kDestroy: {
+      const double sign = facts.movement == Movement::kReceive ? +1 : -1;
+      add_all(facts.objects, sign);
+      // The contents of listed containers, as the genealogy found them at this entry.
+      for (const v1::CustodyExpansion::Moved& inside : moved.moved()) {
+        add(inside.object_id(), sign * inside.quantity(), inside.uom());
+      }
+      break;
+    }
+    default:
+      return Status::Ok();
+  }
+  for (const auto& [object, change] : changes) {
+    TL_RETURN_IF_ERROR(Update(rows, object, party, facts, entry.sequence, change));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<v1::Holding>> HoldingsOf(const ViewReader& genealogy,
                                             std::string_view object_id) {
-  return Holdings(holdings, Key("o").Str(object_id).str());
+  std::vector<v1::Holding> out;
+  Status decoded;
+  TL_RETURN_IF_ERROR(genealogy.Scan(HoldersPrefix(object_id),
+                                    [&](std::string_view, std::string_view value) {
+                                      decoded = ParseHolding(value, &out.emplace_back());
+                                      return decoded.ok() && out.size() < kMaxHoldingsPerQuery;
+                                    }));
+  TL_RETURN_IF_ERROR(decoded);
+  return out;
 }
 
-std::string HoldingsByObjectPrefix(std::string_view object_id) {
-  return Key("o").Str(object_id).str();
-}
-
-Result<std::vector<v1::Holding>> HoldingsAt(const ViewReader& holdings, std::string_view party) {
-  // The by-party rows name the objects; each holding is the by-object row, read through the
-  // same iterator (as of one moment, as a scan of full rows was).
+Result<std::vector<v1::Holding>> HoldingsAt(const ViewReader& genealogy, std::string_view party) {
+  // The by-party rows name the objects; each holding is the holder row, read through the same
+  // iterator (as of one moment, as a scan of full rows was).
   const std::string prefix = Key("p").Str(party).str();
-  ViewScanner scanner(holdings);
+  ViewScanner scanner(genealogy);
   std::vector<std::string> objects;
   bool well_formed = true;
   TL_RETURN_IF_ERROR(scanner.Scan(prefix, [&](std::string_view key, std::string_view) {
@@ -159,20 +153,18 @@ Result<std::vector<v1::Holding>> HoldingsAt(const ViewReader& holdings, std::str
   std::vector<v1::Holding> out;
   out.reserve(objects.size());
   for (const std::string& object : objects) {
-    const std::string key = ByObjectKey(object, party);
+    const std::string key = HolderKey(object, party);
     bool found = false;
-    bool decoded = true;
+    Status decoded;
     TL_RETURN_IF_ERROR(scanner.Scan(key, [&](std::string_view row_key, std::string_view value) {
       found = row_key.size() == key.size();
-      if (found) {
-        decoded = out.emplace_back().ParseFromArray(value.data(), static_cast<int>(value.size()));
-      }
+      if (found) decoded = ParseHolding(value, &out.emplace_back());
       return false;
     }));
-    if (!decoded) return Status::DataLoss("holdings row does not decode as traceledger.v1.Holding");
+    TL_RETURN_IF_ERROR(decoded);
     if (!found) {
       return Status::DataLoss("holdings of " + object + " at " + std::string(party) +
-                              ": by-party row without its by-object row");
+                              ": by-party row without its holder row");
     }
   }
   return out;

@@ -26,12 +26,12 @@ class HoldingsTest : public ChainFixture {
  protected:
   // "party object quantity uom"
   std::vector<std::string> Of(std::string_view object) {
-    auto rows = HoldingsOf(Reader(kHoldingsView), object);
+    auto rows = HoldingsOf(Reader(kGenealogyView), object);
     EXPECT_TRUE(rows.ok()) << rows.status().ToString();
     return Describe(*rows);
   }
   std::vector<std::string> At_(std::string_view party) {
-    auto rows = HoldingsAt(Reader(kHoldingsView), party);
+    auto rows = HoldingsAt(Reader(kGenealogyView), party);
     EXPECT_TRUE(rows.ok()) << rows.status().ToString();
     return Describe(*rows);
   }
@@ -69,7 +69,7 @@ TEST_F(HoldingsTest, QuantitiesFollowEveryMovement) {
                                                  Row(kPlant, kLotA, 50, "KGM")}));
   EXPECT_EQ(Of(kLotP), (std::vector<std::string>{Row(kPlant, kLotP, 400, "EA"),
                                                  Row(kShop, kLotP, 500, "EA")}));
-  auto shop = HoldingsAt(Reader(kHoldingsView), kShop);
+  auto shop = HoldingsAt(Reader(kGenealogyView), kShop);
   ASSERT_TRUE(shop.ok());
   ASSERT_EQ(shop->size(), 1u);
   EXPECT_EQ((*shop)[0].location(), kShopSite);  // kept from the receipt

@@ -98,6 +98,7 @@ struct NodeState {
   v1::NodeKind kind = v1::NODE_KIND_OBJECT;
   bool known = false;  // relaxed at least once, which set `kind`
   bool in_answer = false;
+  bool holders_read = false;  // forward: a scan of its out-edges got to its holder rows
 };
 
 struct QueueItem {
@@ -124,6 +125,15 @@ struct FollowedEdge {
   Toward toward;
 
   Symbol target() const { return toward == Toward::kTo ? to : from; }
+};
+
+// A holder row a forward walk read at the end of an object's out-edges.
+struct HolderRow {
+  Symbol party;
+  Symbol object;
+  double quantity;
+  Symbol uom;
+  Symbol location;
 };
 
 // A node of a walk's answer, in the order reached.
@@ -181,6 +191,13 @@ class Walk {
   bool InAnswer(Symbol node) const { return node < states_.size() && states_[node].in_answer; }
   // Edges followed, in the order followed.
   const std::vector<FollowedEdge>& followed() const { return followed_; }
+  // Forward: the holder rows of the objects expanded (of an object expanded twice, twice).
+  const std::vector<HolderRow>& holders() const { return holders_; }
+  // Forward: whether the expansion of `object` read all its holder rows (one cut short by a
+  // limit did not).
+  bool HoldersRead(Symbol object) const {
+    return object < states_.size() && states_[object].holders_read;
+  }
 
  private:
   struct Order {
@@ -267,37 +284,65 @@ class Walk {
     const uint32_t depth = from.depth + 1;
     Status parsed;
     const std::string prefix = OutEdgePrefix(symbols_[from.node]);
-    TL_RETURN_IF_ERROR(
-        genealogy_.Scan(prefix, [&](std::string_view row_key, std::string_view value) {
-          if (!CountEdge()) return false;
-          Result<OutEdgeKeyParts> key = PartsOf(row_key, from.node);
-          if (!key.ok()) {
-            parsed = key.status();
-            return false;
-          }
-          // The key says the edge's time and kind: edges that are not followed need no decoding.
-          const std::string_view kind = key->kind;
-          const int64_t time = key->time_unix_micros;
-          const bool containment = kind == kEdgeContains || kind == kEdgeContainedBy;
-          const bool down = kind == kEdgeContainedBy;
-          if (down && from.mode != kDescent) return true;
-          if (!containment && time < reached) return true;  // before it got here
-          if (!containment && kind != kEdgeTransform && !IsCustody(kind)) return true;
-          parsed = ParseEdge(value, from.node);
-          if (!parsed.ok()) return false;
-          if (kind == kEdgeTransform) {
-            Follow(*key, from.node, Toward::kTo, v1::NODE_KIND_OBJECT, kFree, time, depth);
-          } else if (containment) {
-            // Inside during [packed, removed): still inside when the child was reached?
-            if (edge_.removed && edge_.removed_time_unix_micros < reached) return true;
-            Follow(*key, from.node, Toward::kTo, v1::NODE_KIND_OBJECT, down ? kDescent : kFree,
-                   std::max(time, reached), depth);
-          } else {
-            Follow(*key, from.node, Toward::kTo, edge_.to_kind, kFree, time, depth);
-          }
-          return truncated_reason_.empty();
-        }));
+    size_t holders = 0;
+    const auto visit = [&](std::string_view row_key, std::string_view value) {
+      Result<OutEdgeKeyParts> key = PartsOf(row_key, from.node);
+      if (!key.ok()) {
+        parsed = key.status();
+        return false;
+      }
+      // The holder rows come last, and are no edges.
+      if (IsHolderRow(*key)) {
+        parsed = ReadHolder(*key, value, from.node);
+        return parsed.ok() && ++holders < kMaxHoldingsPerQuery;
+      }
+      if (!CountEdge()) return false;
+      // The key says the edge's time and kind: edges that are not followed need no decoding.
+      const std::string_view kind = key->kind;
+      const int64_t time = key->time_unix_micros;
+      const bool containment = kind == kEdgeContains || kind == kEdgeContainedBy;
+      const bool down = kind == kEdgeContainedBy;
+      if (down && from.mode != kDescent) return true;
+      if (!containment && time < reached) return true;  // before it got here
+      if (!containment && kind != kEdgeTransform && !IsCustody(kind)) return true;
+      parsed = ParseEdge(value, from.node);
+      if (!parsed.ok()) return false;
+      if (kind == kEdgeTransform) {
+        Follow(*key, from.node, Toward::kTo, v1::NODE_KIND_OBJECT, kFree, time, depth);
+      } else if (containment) {
+        // Inside during [packed, removed): still inside when the child was reached?
+        if (edge_.removed && edge_.removed_time_unix_micros < reached) return true;
+        Follow(*key, from.node, Toward::kTo, v1::NODE_KIND_OBJECT, down ? kDescent : kFree,
+               std::max(time, reached), depth);
+      } else {
+        Follow(*key, from.node, Toward::kTo, edge_.to_kind, kFree, time, depth);
+      }
+      return truncated_reason_.empty();
+    };
+    bool stopped = false;  // by the visitor, before the end of the rows
+    TL_RETURN_IF_ERROR(genealogy_.Scan(prefix, [&](std::string_view key, std::string_view value) {
+      stopped = !visit(key, value);
+      return !stopped;
+    }));
+    if (parsed.ok() && (!stopped || holders == kMaxHoldingsPerQuery)) {
+      states_[from.node].holders_read = true;
+    }
     return parsed;
+  }
+
+  // Keeps holder row `key` of `object` if it holds a positive quantity.
+  Status ReadHolder(const OutEdgeKeyParts& key, std::string_view value, Symbol object) {
+    if (!holding_.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      return Status::DataLoss("holder row of " + std::string(symbols_[object]) +
+                              " does not decode as traceledger.v1.Holding");
+    }
+    if (holding_.quantity() >= kZeroQuantity) {
+      holders_.push_back(HolderRow{symbols_.Intern(key.to, &recent_.holder), object,
+                                   holding_.quantity(),
+                                   symbols_.Intern(holding_.uom(), &recent_.uom),
+                                   symbols_.Intern(holding_.location(), &recent_.location)});
+    }
+    return Status::Ok();
   }
 
   Status ExpandBackward(const QueueItem& at) {
@@ -366,7 +411,7 @@ class Walk {
         parsed = key.status();
         return false;
       }
-      if (key->time_unix_micros > asked) return false;
+      if (key->time_unix_micros > asked || IsHolderRow(*key)) return false;
       if (!CountEdge()) return false;
       // Only custody edges are followed, and the key says the kind: the others (a long-lived
       // lot's transforms into every product) need no decoding.
@@ -389,14 +434,17 @@ class Walk {
   std::vector<NodeState> states_;  // by Symbol; grown as nodes are met
   std::vector<AnswerNode> answer_;
   std::vector<FollowedEdge> followed_;
+  std::vector<HolderRow> holders_;
   OutEdgeValueView edge_;  // the value of the row being read (its strings point into it)
+  v1::Holding holding_;    // the holder row being read
   struct {
     Symbol kind = kNoSymbol;
     Symbol other = kNoSymbol;  // the end of the edge that is not the node being expanded
     Symbol uom = kNoSymbol;
     Symbol party = kNoSymbol;
     Symbol location = kNoSymbol;
-  } recent_;  // what Follow interned last, field by field
+    Symbol holder = kNoSymbol;
+  } recent_;  // what Follow and ReadHolder interned last, field by field
   std::string truncated_reason_;
 };
 
@@ -450,9 +498,8 @@ Result<TraceDirection> ParseTraceDirection(std::string_view name) {
                                  "\": want backward, forward or both");
 }
 
-Result<v1::TraceResult> Trace(const ViewReader& genealogy, const ViewReader& holdings,
-                              std::string_view root_id, TraceDirection direction,
-                              const TraceLimits& limits) {
+Result<v1::TraceResult> Trace(const ViewReader& genealogy, std::string_view root_id,
+                              TraceDirection direction, const TraceLimits& limits) {
   if (root_id.empty()) return Status::InvalidArgument("trace root id is empty");
   if (limits.max_nodes == 0) return Status::InvalidArgument("trace max_nodes is 0");
   v1::TraceResult result;
@@ -534,37 +581,29 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, const ViewReader& hol
   }
   if (direction == TraceDirection::kBackward) return result;
 
-  // Holders: who holds the forward set now, then who sold it.
+  // Holders: who holds the forward set now, then who sold it. The walk read the holder rows of
+  // the objects it expanded with their edges; an object whose expansion a limit cut short has
+  // them read here.
   const Walk& forward = *walks.back();
   HeldBy holding(ByTexts{&symbols});
-  ViewScanner holdings_scanner(holdings);
-  // The objects in key order: a seek to a key a little after the iterator's, in the same
-  // block, skips the table's index (RocksDB's reseek), and holders are keyed, so the order
-  // they are read in does not show.
-  std::vector<Symbol> objects;
-  for (const AnswerNode& node : forward.answer()) {
-    if (node.kind == v1::NODE_KIND_OBJECT) objects.push_back(node.node);
+  for (const HolderRow& row : forward.holders()) {
+    holding[{row.party, row.object}] = Held{row.quantity, row.uom, row.location};
   }
-  std::sort(objects.begin(), objects.end(),
-            [&](Symbol a, Symbol b) { return symbols[a] < symbols[b]; });
   v1::Holding row;
-  Symbol uom = kNoSymbol;
-  Symbol location = kNoSymbol;
-  for (Symbol object : objects) {
-    // HoldingsOf(holdings, object), through one iterator for every object.
+  for (const AnswerNode& node : forward.answer()) {
+    if (node.kind != v1::NODE_KIND_OBJECT || forward.HoldersRead(node.node)) continue;
+    // HoldingsOf, through the walk's iterator (so as of the same moment).
     Status decoded;
     size_t count = 0;
-    TL_RETURN_IF_ERROR(holdings_scanner.Scan(
-        HoldingsByObjectPrefix(symbols[object]), [&](std::string_view, std::string_view value) {
+    TL_RETURN_IF_ERROR(genealogy_scanner.Scan(
+        HoldersPrefix(symbols[node.node]), [&](std::string_view, std::string_view value) {
           if (!row.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
             decoded = Status::DataLoss("holdings row does not decode as traceledger.v1.Holding");
             return false;
           }
-          // A row of `object` names it (hence the hint); its party, unit and place repeat.
           if (row.quantity() >= kZeroQuantity) {
-            holding[{symbols.Intern(row.party()), symbols.Intern(row.object_id(), &object)}] =
-                Held{row.quantity(), symbols.Intern(row.uom(), &uom),
-                     symbols.Intern(row.location(), &location)};
+            holding[{symbols.Intern(row.party()), node.node}] =
+                Held{row.quantity(), symbols.Intern(row.uom()), symbols.Intern(row.location())};
           }
           return ++count < kMaxHoldingsPerQuery;
         }));

@@ -1,7 +1,7 @@
 // File: projections/chain/trace.h
 //
 // Trace: where an object came from (backward) and where it went and who holds it now
-// (forward), answered from the genealogy and holdings views (no rows of its own). The walk is
+// (forward), answered from the genealogy view and its holdings (no rows of its own). The walk is
 // time-aware, as docs/formats/supply-chain-model.md says; the exact rules are in README.md:
 //
 //  - Forward, the root is reached at the earliest time (int64 min) and every node at the
@@ -47,17 +47,16 @@ struct TraceLimits {
   size_t max_edges_scanned = 2000000;
 };
 
-// The trace of `root_id` over the genealogy view and (for holders) the holdings view, as they
-// are now. Nodes: the root first, then the backward nodes, then the forward nodes, each in the
+// The trace of `root_id` over the genealogy view (edges, and for holders its holdings), as it
+// is now. Nodes: the root first, then the backward nodes, then the forward nodes, each in the
 // order reached. Edges: every edge followed between nodes of the answer, by (time, sequence,
 // kind, from, to). Holders (forward and kBoth only): every party holding a positive quantity of
 // an object of the forward set now, and every seller whose `sold` edges the walk followed
 // (sold_to_consumers, quantities added up), by (sold_to_consumers, party, object).
 // A root the views do not know is answered with the root alone. Returns InvalidArgument if
 // root_id is empty or max_nodes is 0, DataLoss if a row does not decode, or a storage error.
-Result<v1::TraceResult> Trace(const ViewReader& genealogy, const ViewReader& holdings,
-                              std::string_view root_id, TraceDirection direction,
-                              const TraceLimits& limits);
+Result<v1::TraceResult> Trace(const ViewReader& genealogy, std::string_view root_id,
+                              TraceDirection direction, const TraceLimits& limits);
 
 // "backward", "forward", "both"; and back. ParseTraceDirection returns InvalidArgument for
 // anything else.

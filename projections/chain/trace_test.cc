@@ -33,7 +33,7 @@ constexpr char kTote[] = "urn:epc:id:grai:9521002.00001.77";
 class TraceTest : public ChainFixture {
  protected:
   v1::TraceResult Run(std::string_view root, TraceDirection direction, TraceLimits limits = {}) {
-    auto result = Trace(Reader(kGenealogyView), Reader(kHoldingsView), root, direction, limits);
+    auto result = Trace(Reader(kGenealogyView), root, direction, limits);
     EXPECT_TRUE(result.ok()) << result.status().ToString();
     return result.ok() ? *result : v1::TraceResult();
   }
@@ -235,19 +235,48 @@ TEST_F(TraceTest, DepthAndNodeLimitsCutTheAnswerAndSaySo) {
   EXPECT_EQ(cut.nodes_size(), 6);
 }
 
+// Holder rows are kept after an object's out-edges (holdings.h): the walk reads them in the
+// same scan, they are not edges, and an expansion a limit cut short has them read anyway.
+TEST_F(TraceTest, HoldersAreReadWithTheEdgesAndAreNoEdges) {
+  AppendTankChain();
+  // P3 has no out-edge, only its holder row: no edge was scanned, nothing was cut.
+  TraceLimits limits;
+  limits.max_edges_scanned = 0;
+  v1::TraceResult p3 = Run(kP3, TraceDirection::kForward, limits);
+  EXPECT_FALSE(p3.truncated()) << p3.truncated_reason();
+  EXPECT_EQ(Holders(p3), (std::set<std::string>{Holder("holds", kPlant, kP3, 250)}));
+  // P0's three edges (contains, shipped, received; each scanned) are followed by its holder
+  // row (the depot it was unpacked at): three edges are enough backward, two are not. Forward,
+  // the tote it was in is held too.
+  limits.max_edges_scanned = 3;
+  EXPECT_FALSE(Run(kP0, TraceDirection::kBackward, limits).truncated());
+  EXPECT_EQ(Holders(Run(kP0, TraceDirection::kForward, {})),
+            (std::set<std::string>{Holder("holds", kDepot2, kP0, 100),
+                                   Holder("holds", kDepot3, kTote, 1)}));
+  limits.max_edges_scanned = 2;
+  EXPECT_TRUE(Run(kP0, TraceDirection::kBackward, limits).truncated());
+  // The tank's scan stops at its second edge: the answer is the tank alone, with its holder.
+  limits.max_edges_scanned = 1;
+  const v1::TraceResult tank = Run(kTank, TraceDirection::kForward, limits);
+  EXPECT_TRUE(tank.truncated());
+  EXPECT_EQ(tank.truncated_reason(), "max_edges_scanned");
+  EXPECT_EQ(Ids(tank), (std::set<std::string>{kTank}));
+  EXPECT_EQ(Holders(tank), (std::set<std::string>{Holder("holds", kPlant, kTank, 150)}));
+}
+
 TEST_F(TraceTest, UnknownRootIsAloneAndBadArgumentsAreRefused) {
   CatchUp();
   const v1::TraceResult alone = Run("urn:epc:id:sgtin:9521002.010001.42", TraceDirection::kBoth);
   ASSERT_EQ(alone.nodes_size(), 1);
   EXPECT_TRUE(alone.edges().empty());
   EXPECT_FALSE(alone.truncated());
-  EXPECT_EQ(Trace(Reader(kGenealogyView), Reader(kHoldingsView), "", TraceDirection::kForward, {})
+  EXPECT_EQ(Trace(Reader(kGenealogyView), "", TraceDirection::kForward, {})
                 .status()
                 .code(),
             StatusCode::kInvalidArgument);
   TraceLimits none;
   none.max_nodes = 0;
-  EXPECT_EQ(Trace(Reader(kGenealogyView), Reader(kHoldingsView), "x", TraceDirection::kForward, none)
+  EXPECT_EQ(Trace(Reader(kGenealogyView), "x", TraceDirection::kForward, none)
                 .status()
                 .code(),
             StatusCode::kInvalidArgument);

@@ -24,7 +24,7 @@ class RecallsProjection : public Projection {
  public:
   std::string_view name() const override { return kRecallsView; }
   uint32_t version() const override { return kVersion; }
-  std::vector<std::string> dependencies() const override { return {"genealogy", "holdings"}; }
+  std::vector<std::string> dependencies() const override { return {"genealogy"}; }
 
   Status Apply(const AppliedEntry& entry, ViewRows& rows) override {
     if (entry.event == nullptr) return Status::Ok();
@@ -77,8 +77,8 @@ class RecallsProjection : public Projection {
     std::map<std::tuple<std::string, std::string, bool>, v1::RecallHolder> holders;
     for (const std::string& root : recall.root_ids()) {
       TL_ASSIGN_OR_RETURN(v1::TraceResult trace,
-                          Trace(rows.Dependency("genealogy"), rows.Dependency("holdings"), root,
-                                TraceDirection::kForward, RecallScopeLimits()));
+                          Trace(rows.Dependency("genealogy"), root, TraceDirection::kForward,
+                                RecallScopeLimits()));
       if (trace.truncated() && !recall_case.scope_truncated()) {
         recall_case.set_scope_truncated(true);
         recall_case.set_scope_truncated_reason(trace.truncated_reason());

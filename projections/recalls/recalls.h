@@ -7,7 +7,7 @@
 // quantity and effectiveness, and who has not answered. UPDATED changes the case's terms;
 // CLOSED closes it. Online platforms are parties like any other.
 //
-// Depends on the genealogy and holdings views (projections/chain/) and reads them as they
+// Depends on the genealogy view (projections/chain/, with its holdings) and reads it as it
 // stood just before the Recall entry. Thread-compatible.
 #ifndef TRACELEDGER_PROJECTIONS_RECALLS_RECALLS_H_
 #define TRACELEDGER_PROJECTIONS_RECALLS_RECALLS_H_

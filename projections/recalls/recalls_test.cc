@@ -101,7 +101,6 @@ class RecallsTest : public ::testing::Test {
     if (runner_ == nullptr) {
       std::vector<std::unique_ptr<Projection>> views;
       views.push_back(NewGenealogyProjection());
-      views.push_back(NewHoldingsProjection());
       views.push_back(NewRecallsProjection());
       runner_ = std::move(ProjectionRunner::Open((dir_ / "views").string(), std::move(views), {}))
                     .value();

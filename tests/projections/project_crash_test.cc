@@ -3,7 +3,7 @@
 // as a RocksDB secondary), over and over. After the last kill, `project --once` finishes the
 // catch-up, and every view, cursor included, must be byte-identical to a fresh in-process
 // rebuild from the same ledger (DESIGN.md invariant 6; projections/README.md, "Guarantees").
-// Then `--rebuild holdings` must give the same bytes again, also when it is killed midway and
+// Then `--rebuild genealogy` must give the same bytes again, also when it is killed midway and
 // restarted, and `--rebuild` of an unknown view must fail naming it. The ledger holds a
 // generated mixed supply chain (tools/gen/), two thirds protobuf binary, one third native JSON.
 // Set TL_TEST_SEED to replay a run's choices (stream, kill delays); the process's timing, and so
@@ -499,58 +499,58 @@ TEST(ProjectCrashTest, ViewsKilledAtRandomAndRestartedEqualAFreshRebuild) {
   std::fprintf(stderr, "%.1f s: %zu views identical to the fresh rebuild\n", elapsed_s(),
                names.size());
 
-  // 3. `--rebuild holdings` empties holdings (and the views it depends on and that depend on
+  // 3. `--rebuild genealogy` empties genealogy (and the views it depends on and that depend on
   // it) and rebuilds them: the same bytes again.
   {
-    Child rebuild(project({"--rebuild", "holdings", "--once"}), (work / "rebuild.log").string());
+    Child rebuild(project({"--rebuild", "genealogy", "--once"}), (work / "rebuild.log").string());
     ASSERT_TRUE(rebuild.started());
     const std::optional<int> status = rebuild.Wait(kCatchUpTimeout);
-    ASSERT_TRUE(status.has_value()) << "project --rebuild holdings did not finish";
+    ASSERT_TRUE(status.has_value()) << "project --rebuild genealogy did not finish";
     ASSERT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
-        << "project --rebuild holdings --once: " << DescribeStatus(*status) << "\n"
+        << "project --rebuild genealogy --once: " << DescribeStatus(*status) << "\n"
         << rebuild.log();
-    EXPECT_NE(rebuild.log().find("rebuilding holdings"), std::string::npos) << rebuild.log();
+    EXPECT_NE(rebuild.log().find("rebuilding genealogy"), std::string::npos) << rebuild.log();
     auto restarted = ViewStore::Open(views, names, ViewStore::Mode::kReadOnly);
     ASSERT_TRUE(restarted.ok()) << restarted.status().ToString();
     const std::string difference = CompareViews(**fresh, **restarted, names);
     ASSERT_TRUE(difference.empty())
-        << "views after --rebuild holdings differ from a fresh rebuild: " << difference;
+        << "views after --rebuild genealogy differ from a fresh rebuild: " << difference;
   }
-  std::fprintf(stderr, "%.1f s: --rebuild holdings gives the same bytes\n", elapsed_s());
+  std::fprintf(stderr, "%.1f s: --rebuild genealogy gives the same bytes\n", elapsed_s());
 
   // 4. A rebuild killed at a random moment after it emptied the views, while it re-applies the
   // ledger, is finished by a plain restart: the same bytes again.
   {
     const auto run_ms = random_run_ms();
-    Child rebuild(project({"--rebuild", "holdings"}), (work / "rebuild-killed.log").string());
+    Child rebuild(project({"--rebuild", "genealogy"}), (work / "rebuild-killed.log").string());
     ASSERT_TRUE(rebuild.started());
     // The process says when it has emptied the views (after opening the ledger, which takes a
     // while): the kill is timed from there. Bounded: one check per kWaitPoll until the deadline.
     const auto deadline = std::chrono::steady_clock::now() + kCatchUpTimeout;
-    while (rebuild.log().find("rebuilding holdings") == std::string::npos) {
+    while (rebuild.log().find("rebuilding genealogy") == std::string::npos) {
       const std::optional<int> ended = rebuild.Wait(kWaitPoll);
-      ASSERT_FALSE(ended.has_value()) << "project --rebuild holdings ended by itself ("
+      ASSERT_FALSE(ended.has_value()) << "project --rebuild genealogy ended by itself ("
                                       << DescribeStatus(*ended) << "):\n"
                                       << rebuild.log();
       ASSERT_LT(std::chrono::steady_clock::now(), deadline)
-          << "project --rebuild holdings never said it was rebuilding:\n"
+          << "project --rebuild genealogy never said it was rebuilding:\n"
           << rebuild.log();
     }
     const std::optional<int> exited = rebuild.Wait(run_ms);
-    ASSERT_FALSE(exited.has_value()) << "project --rebuild holdings ended by itself ("
+    ASSERT_FALSE(exited.has_value()) << "project --rebuild genealogy ended by itself ("
                                      << DescribeStatus(*exited) << ") before the kill:\n"
                                      << rebuild.log();
     const std::optional<int> killed = rebuild.Kill();
-    ASSERT_TRUE(killed.has_value()) << "project --rebuild holdings outlived SIGKILL";
+    ASSERT_TRUE(killed.has_value()) << "project --rebuild genealogy outlived SIGKILL";
     ASSERT_TRUE(WIFSIGNALED(*killed) && WTERMSIG(*killed) == SIGKILL)
-        << "project --rebuild holdings ended with " << DescribeStatus(*killed) << ":\n"
+        << "project --rebuild genealogy ended with " << DescribeStatus(*killed) << ":\n"
         << rebuild.log();
     auto survived = ReadCursors(views, names);
     ASSERT_TRUE(survived.ok()) << survived.status().ToString();
-    std::fprintf(stderr, "%.1f s: --rebuild holdings killed %lld ms into it; cursors %s\n",
+    std::fprintf(stderr, "%.1f s: --rebuild genealogy killed %lld ms into it; cursors %s\n",
                  elapsed_s(), static_cast<long long>(run_ms.count()),
                  Describe(*survived).c_str());
-    ASSERT_LT((*survived)["holdings"], head) << "the rebuild was not under way when killed";
+    ASSERT_LT((*survived)["genealogy"], head) << "the rebuild was not under way when killed";
 
     Child once(project({"--once"}), (work / "rebuild-once.log").string());
     ASSERT_TRUE(once.started());
@@ -563,7 +563,7 @@ TEST(ProjectCrashTest, ViewsKilledAtRandomAndRestartedEqualAFreshRebuild) {
     ASSERT_TRUE(restarted.ok()) << restarted.status().ToString();
     const std::string difference = CompareViews(**fresh, **restarted, names);
     ASSERT_TRUE(difference.empty())
-        << "views after a killed --rebuild holdings and a restart differ from a fresh rebuild: "
+        << "views after a killed --rebuild genealogy and a restart differ from a fresh rebuild: "
         << difference;
   }
   std::fprintf(stderr, "%.1f s: a killed rebuild, restarted, gives the same bytes\n",

@@ -37,7 +37,6 @@
 #include "ledger/testing/machine.h"
 #include "projections/all_views.h"
 #include "projections/chain/genealogy.h"
-#include "projections/chain/holdings.h"
 #include "projections/chain/trace.h"
 #include "projections/event_facts.h"
 #include "projections/runner.h"
@@ -323,7 +322,6 @@ int Run(const Config& config) {
 
   // 5. Traces.
   const projections::ViewReader genealogy = (*runner)->store().Reader(projections::kGenealogyView);
-  const projections::ViewReader holdings = (*runner)->store().Reader(projections::kHoldingsView);
   std::printf("%zu random lots out of %llu; default limits (depth %u, %zu nodes)\n\n", lots.size(),
               static_cast<unsigned long long>(lots_seen), projections::TraceLimits{}.max_depth,
               projections::TraceLimits{}.max_nodes);
@@ -336,7 +334,7 @@ int Run(const Config& config) {
     size_t truncated = 0;
     for (const std::string& lot : lots) {
       const auto start = Clock::now();
-      auto result = projections::Trace(genealogy, holdings, lot, direction, {});
+      auto result = projections::Trace(genealogy, lot, direction, {});
       const double ms = Since(start) * 1000;
       if (!result.ok()) Die("tracing " + lot, result.status());
       all_ms.push_back(ms);

@@ -28,7 +28,6 @@
 #include "ledger/data_dir.h"
 #include "ledger/ledger.h"
 #include "projections/chain/genealogy.h"
-#include "projections/chain/holdings.h"
 #include "projections/chain/trace.h"
 #include "projections/view_store.h"
 #include "tools/flags.h"
@@ -444,8 +443,7 @@ int TraceCommand(const Flags& flags) {
       max_depth->value_or(limits.max_depth), std::numeric_limits<uint32_t>::max()));
   limits.max_nodes = max_nodes->value_or(limits.max_nodes);
   const std::string views_dir = flags.Get("views").value_or(*dir + "/views");
-  const std::vector<std::string> names = {std::string(projections::kGenealogyView),
-                                          std::string(projections::kHoldingsView)};
+  const std::vector<std::string> names = {std::string(projections::kGenealogyView)};
   const std::string hint = " (build them: traceledger project --data " + *dir + " --once)";
   if (!std::filesystem::exists(std::filesystem::path(views_dir) / "CURRENT")) {
     return Fail(Status::NotFound("no views database in " + views_dir + hint));
@@ -459,9 +457,8 @@ int TraceCommand(const Flags& flags) {
     }
   }
   const auto start = std::chrono::steady_clock::now();
-  auto result = projections::Trace((*store)->Reader(projections::kGenealogyView),
-                                   (*store)->Reader(projections::kHoldingsView), *id, *direction,
-                                   limits);
+  auto result =
+      projections::Trace((*store)->Reader(projections::kGenealogyView), *id, *direction, limits);
   if (!result.ok()) return Fail(result.status());
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -569,7 +566,7 @@ const std::map<std::string, Command>& Commands() {
        {"trace an object backward to its sources and forward to every holder",
         "tracectl trace --data DIR --id ID [--direction backward|forward|both]\n"
         "               [--max-depth 32] [--max-nodes 10000] [--views DIR/views] [--pretty]\n"
-        "  Answers from the views `traceledger project --data DIR` keeps (genealogy, holdings):\n"
+        "  Answers from the genealogy view `traceledger project --data DIR` keeps (holdings too):\n"
         "  nodes (objects, parties), edges with the entry that proves each, and the holders\n"
         "  with their quantities now. Time-aware: forward, a lot reaches only what was made from\n"
         "  it or shipped after it arrived. truncated says when a limit cut the answer. Prints\n"

@@ -194,7 +194,6 @@ class ChainFixture : public ::testing::Test {
   static std::vector<std::unique_ptr<Projection>> ChainProjections() {
     std::vector<std::unique_ptr<Projection>> out;
     out.push_back(NewHistoryProjection());
-    out.push_back(NewHoldingsProjection());
     out.push_back(NewGenealogyProjection());
     return out;
   }

@@ -84,16 +84,18 @@ class EventEdges {
     edges_.emplace(std::move(key), std::move(edge));
   }
   // The out-edge row and, for the kinds a walk follows backward (HasInEdgeRow), the in-edge
-  // row, key only (its key names the out-edge row: InEdgeTarget). The out-edge row's value
-  // holds what its key does not say (OutEdgeValue). Once: the edges are emptied of those fields.
+  // row with the same value (what the key does not say: OutEdgeValue), so that a walk into
+  // the node needs no second read. Once: the edges are emptied of those fields.
   void Write(ViewRows& rows) {
     for (auto& [key, edge] : edges_) {
+      std::string in_key;
       if (HasInEdgeRow(edge.kind())) {
-        rows.Put(InEdgeKey(edge.to(), edge.time_unix_micros(), edge.sequence(), edge.kind(),
-                           edge.from()),
-                 "");
+        in_key = InEdgeKey(edge.to(), edge.time_unix_micros(), edge.sequence(), edge.kind(),
+                           edge.from());
       }
-      rows.Put(key, OutEdgeValue(std::move(edge)));
+      std::string value = OutEdgeValue(std::move(edge));
+      if (!in_key.empty()) rows.Put(in_key, value);
+      rows.Put(key, std::move(value));
     }
     edges_.clear();
   }
@@ -144,13 +146,25 @@ Status ParseRow(std::string_view bytes, google::protobuf::Message* message) {
   return Status::Ok();
 }
 
+// The edge an edge row stands for: `parts` from its key, the rest from its value.
+Status EdgeOfRow(const OutEdgeKeyParts& parts, std::string_view value, v1::GenealogyEdge* edge) {
+  TL_RETURN_IF_ERROR(ParseRow(value, edge));
+  edge->set_from(std::string(parts.from));
+  edge->set_to(std::string(parts.to));
+  edge->set_kind(std::string(parts.kind));
+  edge->set_time_unix_micros(parts.time_unix_micros);
+  edge->set_sequence(parts.sequence);
+  return Status::Ok();
+}
+
 class GenealogyProjection final : public Projection {
  public:
   std::string_view name() const override { return kGenealogyView; }
   // 2: in-edge rows are key only. 3: in-edge rows of transform and contains edges only.
   // 4: out-edge values without what their key says (OutEdgeValue). 5: the holdings, in the
-  // place of the custody expansions ("x" rows) the holdings view read.
-  uint32_t version() const override { return 5; }
+  // place of the custody expansions ("x" rows) the holdings view read. 6: in-edge rows with
+  // the out-edge row's value.
+  uint32_t version() const override { return 6; }
 
   Status Apply(const AppliedEntry& entry, ViewRows& rows) override {
     if (entry.facts == nullptr) return Status::Ok();  // undecodable: nothing to link
@@ -251,8 +265,12 @@ class GenealogyProjection final : public Projection {
           edge.set_removed(true);
           edge.set_removed_time_unix_micros(facts.time_micros);
           edge.set_removed_sequence(sequence);
-          // The in-edge row (key only) stays as it is.
-          rows.Put(out_key, OutEdgeValue(std::move(edge)));
+          std::string removed = OutEdgeValue(std::move(edge));
+          if (HasInEdgeRow(kind)) {
+            rows.Put(InEdgeKey(to, packing.time_unix_micros(), packing.sequence(), kind, from),
+                     removed);
+          }
+          rows.Put(out_key, std::move(removed));
         }
       }
       rows.Delete(ChildKey(facts.parent, child.child()));
@@ -336,36 +354,23 @@ Result<std::vector<v1::GenealogyEdge>> Edges(const ViewReader& genealogy,
   return out;
 }
 
-// In-edges: the keys under the prefix, each followed to its out-edge row, all through one
-// iterator (so as of one moment, as a scan of full rows was).
+// In-edges: each row's key says the edge's ends, kind, time and sequence; its value is the
+// out-edge row's.
 Result<std::vector<v1::GenealogyEdge>> InEdgeRows(const ViewReader& genealogy,
                                                   const std::string& prefix, size_t limit) {
   std::vector<v1::GenealogyEdge> out;
   if (limit == 0) return out;
-  ViewScanner scanner(genealogy);
-  std::vector<std::string> targets;
   Status parsed;
-  TL_RETURN_IF_ERROR(scanner.Scan(prefix, [&](std::string_view key, std::string_view) {
-    std::optional<std::string> target = InEdgeTarget(key, prefix.size());
-    if (!target.has_value()) {
+  TL_RETURN_IF_ERROR(genealogy.Scan(prefix, [&](std::string_view key, std::string_view value) {
+    const std::optional<OutEdgeKeyParts> parts = ParseInEdgeKey(key);
+    if (!parts.has_value()) {
       parsed = Status::DataLoss("genealogy in-edge key is malformed");
       return false;
     }
-    targets.push_back(std::move(*target));
-    return targets.size() < limit;
+    parsed = EdgeOfRow(*parts, value, &out.emplace_back());
+    return parsed.ok() && out.size() < limit;
   }));
   TL_RETURN_IF_ERROR(parsed);
-  out.reserve(targets.size());
-  for (const std::string& target : targets) {
-    bool found = false;
-    TL_RETURN_IF_ERROR(scanner.Scan(target, [&](std::string_view key, std::string_view value) {
-      found = key.size() == target.size();
-      if (found) parsed = ParseOutEdge(key, value, &out.emplace_back());
-      return false;
-    }));
-    TL_RETURN_IF_ERROR(parsed);
-    if (!found) return Status::DataLoss("genealogy in-edge without its out-edge row");
-  }
   return out;
 }
 
@@ -453,22 +458,16 @@ bool ParseOutEdgeValue(std::string_view value, OutEdgeValueView* view) {
 Status ParseOutEdge(std::string_view key, std::string_view value, v1::GenealogyEdge* edge) {
   const std::optional<OutEdgeKeyParts> parts = ParseOutEdgeKey(key);
   if (!parts.has_value()) return Status::DataLoss("genealogy out-edge key is malformed");
-  TL_RETURN_IF_ERROR(ParseRow(value, edge));
-  edge->set_from(std::string(parts->from));
-  edge->set_to(std::string(parts->to));
-  edge->set_kind(std::string(parts->kind));
-  edge->set_time_unix_micros(parts->time_unix_micros);
-  edge->set_sequence(parts->sequence);
-  return Status::Ok();
+  return EdgeOfRow(*parts, value, edge);
 }
 
 std::string InEdgePrefix(std::string_view to) { return Key("i").Str(to).str(); }
 
-std::optional<std::string> InEdgeTarget(std::string_view in_key, size_t prefix_size) {
-  const std::optional<EdgeKeyParts> parts = SplitEdgeKey(in_key, 'i');
-  if (!parts.has_value() || parts->node.size() + 2 != prefix_size) return std::nullopt;
-  return OutEdgeKey(parts->other, parts->time_unix_micros, parts->sequence, parts->kind,
-                    parts->node);
+std::optional<OutEdgeKeyParts> ParseInEdgeKey(std::string_view key) {
+  const std::optional<EdgeKeyParts> parts = SplitEdgeKey(key, 'i');
+  if (!parts.has_value()) return std::nullopt;
+  return OutEdgeKeyParts{parts->other, parts->time_unix_micros, parts->sequence, parts->kind,
+                         parts->node};
 }
 
 std::unique_ptr<Projection> NewGenealogyProjection() {

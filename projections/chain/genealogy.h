@@ -17,7 +17,7 @@
 //
 //   o | from | time | sequence | kind | to    -> GenealogyEdge    (out-edges, without what
 //                                                                  the key says: ParseOutEdge)
-//   i | to   | time | sequence | kind | from  -> "" (in-edges: the key names the out-edge row)
+//   i | to   | time | sequence | kind | from  -> the out-edge row's value (in-edges)
 //   c | parent | child                         -> ContainedChild   (current contents)
 //
 // The projection also keeps the holdings (holdings.h): an object's holder rows are keyed as
@@ -25,7 +25,7 @@
 // and a forward walk reads them in the same scan.
 //
 // Containment edges are keyed by the time of the ADD; a DELETE rewrites the out-edge row with
-// `removed` and the removal's time and sequence (the in-edge row, key only, stays).
+// `removed` and the removal's time and sequence, and the in-edge row with it.
 //
 // Thread-safety: the projection is used by one runner thread; the queries are thread-safe.
 #ifndef TRACELEDGER_PROJECTIONS_CHAIN_GENEALOGY_H_
@@ -115,17 +115,17 @@ struct OutEdgeValueView {
 // thousands of rows: parsing each into a GenealogyEdge, strings copied, was 7 % of a large one.
 bool ParseOutEdgeValue(std::string_view value, OutEdgeValueView* view);
 
-// The key of the out-edge row an in-edge row stands for, from the in-edge row's key and the
-// size of its InEdgePrefix (same edge: from, time, sequence, kind, to); nullopt if the key is
-// malformed, an empty id or kind included.
-std::optional<std::string> InEdgeTarget(std::string_view in_key, size_t prefix_size);
+// An in-edge row's key taken apart: "i" to 0x00 | time | sequence | kind 0x00 | from 0x00,
+// as the parts of the edge it stands for (its value is the out-edge row's). nullopt if `key`
+// is no well-formed in-edge key (empty to, kind or from included).
+std::optional<OutEdgeKeyParts> ParseInEdgeKey(std::string_view key);
 
 // The genealogy projection (name "genealogy", no dependencies), which keeps the holdings too.
 std::unique_ptr<Projection> NewGenealogyProjection();
 
 // Whether edges of `kind` have an in-edge row (are listed by InEdges): transform and contains,
 // the object-to-object edges a backward walk follows into a node. Custody edges into a party
-// (its receipts, sales, destructions) are found through the holdings view and the out-edges of
+// (its receipts, sales, destructions) are found through the holdings and the out-edges of
 // the objects; a container's contents through CurrentChildren and its out-edges. Why not every
 // kind: the other in-edge rows were a third of the genealogy rows, and nothing read them.
 bool HasInEdgeRow(std::string_view kind);

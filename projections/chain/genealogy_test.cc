@@ -2,9 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <optional>
+#include <string>
+
 #include "ledger/base/encoding.h"
 #include "projections/chain/holdings.h"
 #include "projections/chain/testing/chain_events.h"
+#include "projections/keys.h"
 
 namespace traceledger::projections {
 namespace {
@@ -208,6 +213,50 @@ TEST_F(GenealogyTest, OutEdgeRowsStoreOnlyWhatTheirKeyDoesNotSay) {
                   })
                   .ok());
   EXPECT_EQ(rows, 1u);
+}
+
+// An in-edge row holds the same value as its out-edge row (genealogy version 6), a removal
+// included, so a walk into a node reads it without a second seek.
+TEST_F(GenealogyTest, InEdgeRowsHoldTheirOutEdgeRowsValue) {
+  Append({
+      /*0*/ testing::Transform("v0", kPlant, At(0), {{kLotA, 400, "KGM"}}, {{kLotP, 1000}},
+                               kPlantSite),
+      /*1*/ testing::Aggregate("v1", kPlant, At(1), v1::ACTION_ADD, kPallet, {{kCase1}}),
+      /*2*/ testing::Aggregate("v2", kPlant, At(2), v1::ACTION_DELETE, kPallet, {{kCase1}}),
+  });
+  CatchUp();
+  std::map<std::string, std::string> out_rows;
+  std::map<std::string, std::string> in_rows;
+  ASSERT_TRUE(runners_.at("views")
+                  ->store()
+                  .ForEach(kGenealogyView, [&](std::string_view key, std::string_view value) {
+                    if (key.empty()) return true;
+                    if (key[0] == 'o') out_rows.emplace(key, value);
+                    if (key[0] == 'i') in_rows.emplace(key, value);
+                    return true;
+                  })
+                  .ok());
+  ASSERT_EQ(in_rows.size(), 2u);  // transform and contains
+  for (const auto& [in_key, value] : in_rows) {
+    const std::optional<OutEdgeKeyParts> parts = ParseInEdgeKey(in_key);
+    ASSERT_TRUE(parts.has_value());
+    const std::string out_key = Key("o")
+                                    .Str(parts->from)
+                                    .Time(parts->time_unix_micros)
+                                    .U64(parts->sequence)
+                                    .Str(parts->kind)
+                                    .Str(parts->to)
+                                    .str();
+    ASSERT_EQ(out_rows.count(out_key), 1u) << parts->kind;
+    EXPECT_EQ(value, out_rows.at(out_key)) << parts->kind;
+  }
+  const auto contains = InEdges(Reader(kGenealogyView), kPallet, 10);
+  ASSERT_TRUE(contains.ok());
+  ASSERT_EQ(contains->size(), 1u);
+  EXPECT_EQ((*contains)[0].from(), kCase1);
+  EXPECT_TRUE((*contains)[0].removed());
+  EXPECT_EQ((*contains)[0].removed_sequence(), 2u);
+  EXPECT_FALSE(ParseInEdgeKey(OutEdgePrefix(kLotA)).has_value());
 }
 
 TEST_F(GenealogyTest, MalformedOutEdgeKeysAreRejected) {

@@ -350,57 +350,31 @@ class Walk {
     const uint32_t depth = at.depth + 1;
     Status parsed;
     // Into the node: the inputs it was made from, and the contents of it as a container. The
-    // in-edge rows are keys only, keyed by time after the prefix: take the keys up to the first
-    // one later than `asked`, then read the out-edge row of the kinds followed, through the same
-    // iterator (so every row as of one moment).
-    const std::string in_prefix = InEdgePrefix(symbols_[at.node]);
-    const size_t budget = limits_.max_edges_scanned - std::min(limits_.max_edges_scanned,
-                                                                *edges_scanned_);
-    // The out-edge row each in-edge row names; empty if its key is malformed.
-    std::vector<std::string> targets;
-    TL_RETURN_IF_ERROR(genealogy_.Scan(in_prefix, [&](std::string_view key, std::string_view) {
-      if (key.size() < in_prefix.size() + 8) {
-        parsed = Status::DataLoss("genealogy key of " + std::string(symbols_[at.node]) +
-                                  " is too short");
-        return false;
-      }
-      if (DecodeTime(key.substr(in_prefix.size(), 8)) > asked) return false;
-      targets.push_back(InEdgeTarget(key, in_prefix.size()).value_or(std::string()));
-      return targets.size() <= budget;  // one more than the budget: CountEdge says truncated
-    }));
-    TL_RETURN_IF_ERROR(parsed);
-    for (const std::string& target : targets) {
-      if (!CountEdge()) break;
-      if (target.empty()) {
-        return Status::DataLoss("genealogy in-edge key of " + std::string(symbols_[at.node]) +
-                                " is malformed");
-      }
-      // Only the kinds that have in-edge rows are followed into a node (an older layout had
-      // others too).
-      TL_ASSIGN_OR_RETURN(const OutEdgeKeyParts key, PartsOf(target, at.node));
-      if (!HasInEdgeRow(key.kind)) continue;
-      bool found = false;
-      // Followed in the visitor: edge_ points into the row's value.
-      TL_RETURN_IF_ERROR(
-          genealogy_.Scan(target, [&](std::string_view row_key, std::string_view value) {
-            found = row_key.size() == target.size();
-            if (!found) return false;
-            parsed = ParseEdge(value, at.node);
-            if (!parsed.ok()) return false;
-            const int64_t until =
-                key.kind == kEdgeTransform ? key.time_unix_micros
-                : edge_.removed            ? std::min(asked, edge_.removed_time_unix_micros)
-                                           : asked;
-            Follow(key, at.node, Toward::kFrom, v1::NODE_KIND_OBJECT, kFree, until, depth);
+    // in-edge rows are keyed by time after the prefix, up to the first one later than `asked`;
+    // each holds the edge's value (followed in the visitor: edge_ points into it).
+    TL_RETURN_IF_ERROR(genealogy_.Scan(
+        InEdgePrefix(symbols_[at.node]), [&](std::string_view row_key, std::string_view value) {
+          const std::optional<OutEdgeKeyParts> key = ParseInEdgeKey(row_key);
+          if (!key.has_value()) {
+            parsed = Status::DataLoss("genealogy in-edge key of " +
+                                      std::string(symbols_[at.node]) + " is malformed");
             return false;
-          }));
-      TL_RETURN_IF_ERROR(parsed);
-      if (!found) {
-        return Status::DataLoss("genealogy in-edge of " + std::string(symbols_[at.node]) +
-                                " without its out-edge row");
-      }
-      if (!truncated_reason_.empty()) break;
-    }
+          }
+          if (key->time_unix_micros > asked) return false;
+          if (!CountEdge()) return false;
+          // Only the kinds that have in-edge rows are followed into a node (an older layout
+          // had others too).
+          if (!HasInEdgeRow(key->kind)) return true;
+          parsed = ParseEdge(value, at.node);
+          if (!parsed.ok()) return false;
+          const int64_t until =
+              key->kind == kEdgeTransform ? key->time_unix_micros
+              : edge_.removed             ? std::min(asked, edge_.removed_time_unix_micros)
+                                          : asked;
+          Follow(*key, at.node, Toward::kFrom, v1::NODE_KIND_OBJECT, kFree, until, depth);
+          return truncated_reason_.empty();
+        }));
+    TL_RETURN_IF_ERROR(parsed);
     if (!truncated_reason_.empty()) return Status::Ok();
     // Out of the node up to then: the parties that had it.
     const std::string out_prefix = OutEdgePrefix(symbols_[at.node]);

@@ -339,15 +339,19 @@ class GenealogyProjection final : public Projection {
   }
 };
 
-Result<std::vector<v1::GenealogyEdge>> Edges(const ViewReader& genealogy,
-                                             const std::string& prefix, size_t limit) {
+Result<std::vector<v1::GenealogyEdge>> OutEdgeRows(const ViewReader& genealogy,
+                                                   const std::string& prefix, size_t limit) {
   std::vector<v1::GenealogyEdge> out;
   Status parsed;
   if (limit == 0) return out;
   TL_RETURN_IF_ERROR(genealogy.Scan(prefix, [&](std::string_view key, std::string_view value) {
     const std::optional<OutEdgeKeyParts> parts = ParseOutEdgeKey(key);
-    if (parts.has_value() && IsHolderRow(*parts)) return false;  // the edges are all read
-    parsed = ParseOutEdge(key, value, &out.emplace_back());
+    if (!parts.has_value()) {
+      parsed = Status::DataLoss("genealogy out-edge key is malformed");
+      return false;
+    }
+    if (IsHolderRow(*parts)) return false;  // the holder rows come after every edge
+    parsed = EdgeOfRow(*parts, value, &out.emplace_back());
     return parsed.ok() && out.size() < limit;
   }));
   TL_RETURN_IF_ERROR(parsed);
@@ -476,7 +480,7 @@ std::unique_ptr<Projection> NewGenealogyProjection() {
 
 Result<std::vector<v1::GenealogyEdge>> OutEdges(const ViewReader& genealogy,
                                                 std::string_view node, size_t limit) {
-  return Edges(genealogy, OutEdgePrefix(node), limit);
+  return OutEdgeRows(genealogy, OutEdgePrefix(node), limit);
 }
 
 Result<std::vector<v1::GenealogyEdge>> InEdges(const ViewReader& genealogy, std::string_view node,

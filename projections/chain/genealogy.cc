@@ -30,17 +30,10 @@ std::string ChildKey(std::string_view parent, std::string_view child) {
   return Key("c").Str(parent).Str(child).str();
 }
 
-// An edge row's key taken apart: tag | node 0x00 | time (8) | sequence (8) | kind 0x00 |
-// other 0x00 (out-edges: node = from, other = to; in-edges the reverse). nullopt if the key is
-// malformed or a string in it is empty.
-struct EdgeKeyParts {
-  std::string_view node;
-  int64_t time_unix_micros;
-  uint64_t sequence;
-  std::string_view kind;
-  std::string_view other;
-};
-std::optional<EdgeKeyParts> SplitEdgeKey(std::string_view key, char tag) {
+// An edge row's key taken apart, as the parts of the edge: 'o' | from 0x00 | time (8) |
+// sequence (8) | kind 0x00 | to 0x00 (an out-edge row), or 'i' and the ends the other way round
+// (an in-edge row). nullopt if the key is malformed or a string in it is empty.
+std::optional<OutEdgeKeyParts> SplitEdgeKey(std::string_view key, char tag) {
   const size_t node_end = FirstComponentPrefixLength(key);
   // At least one byte each of node, kind and other, with their 0x00s.
   if (key.empty() || key[0] != tag || node_end < 3 || key.size() < node_end + 16 + 4) {
@@ -53,9 +46,10 @@ std::optional<EdgeKeyParts> SplitEdgeKey(std::string_view key, char tag) {
   if (other.size() < 2 || other.back() != '\0') return std::nullopt;
   other.remove_suffix(1);
   if (other.find('\0') != std::string_view::npos) return std::nullopt;
-  return EdgeKeyParts{key.substr(1, node_end - 2), DecodeTime(key.substr(node_end, 8)),
-                      DecodeFixed64BigEndian(key.substr(node_end + 8, 8)),
-                      rest.substr(0, kind_end), other};
+  const std::string_view node = key.substr(1, node_end - 2);
+  return OutEdgeKeyParts{tag == 'o' ? node : other, DecodeTime(key.substr(node_end, 8)),
+                         DecodeFixed64BigEndian(key.substr(node_end + 8, 8)),
+                         rest.substr(0, kind_end), tag == 'o' ? other : node};
 }
 
 // An out-edge row's value: the edge without the fields its key says (from, to, kind, time,
@@ -393,10 +387,7 @@ std::string ConsumerNode(std::string_view seller) {
 std::string OutEdgePrefix(std::string_view from) { return Key("o").Str(from).str(); }
 
 std::optional<OutEdgeKeyParts> ParseOutEdgeKey(std::string_view key) {
-  const std::optional<EdgeKeyParts> parts = SplitEdgeKey(key, 'o');
-  if (!parts.has_value()) return std::nullopt;
-  return OutEdgeKeyParts{parts->node, parts->time_unix_micros, parts->sequence, parts->kind,
-                         parts->other};
+  return SplitEdgeKey(key, 'o');
 }
 
 bool ParseOutEdgeValue(std::string_view value, OutEdgeValueView* view) {
@@ -468,10 +459,7 @@ Status ParseOutEdge(std::string_view key, std::string_view value, v1::GenealogyE
 std::string InEdgePrefix(std::string_view to) { return Key("i").Str(to).str(); }
 
 std::optional<OutEdgeKeyParts> ParseInEdgeKey(std::string_view key) {
-  const std::optional<EdgeKeyParts> parts = SplitEdgeKey(key, 'i');
-  if (!parts.has_value()) return std::nullopt;
-  return OutEdgeKeyParts{parts->other, parts->time_unix_micros, parts->sequence, parts->kind,
-                         parts->node};
+  return SplitEdgeKey(key, 'i');
 }
 
 std::unique_ptr<Projection> NewGenealogyProjection() {

@@ -193,10 +193,19 @@ class Walk {
   const std::vector<FollowedEdge>& followed() const { return followed_; }
   // Forward: the holder rows of the objects expanded (of an object expanded twice, twice).
   const std::vector<HolderRow>& holders() const { return holders_; }
-  // Forward: whether the expansion of `object` read all its holder rows (one cut short by a
-  // limit did not).
-  bool HoldersRead(Symbol object) const {
-    return object < states_.size() && states_[object].holders_read;
+  // Forward: reads the holder rows of `object`, a node of the answer, if its expansion did not
+  // get to them (a limit cut it short).
+  Status ReadHoldersNotRead(Symbol object) {
+    if (object < states_.size() && states_[object].holders_read) return Status::Ok();
+    Status parsed;
+    size_t holders = 0;
+    TL_RETURN_IF_ERROR(genealogy_.Scan(
+        HoldersPrefix(symbols_[object]), [&](std::string_view row_key, std::string_view value) {
+          Result<OutEdgeKeyParts> key = PartsOf(row_key, object);
+          parsed = key.ok() ? ReadHolder(*key, value, object) : key.status();
+          return parsed.ok() && ++holders < kMaxHoldingsPerQuery;
+        }));
+    return parsed;
   }
 
  private:
@@ -557,31 +566,15 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, std::string_view root
 
   // Holders: who holds the forward set now, then who sold it. The walk read the holder rows of
   // the objects it expanded with their edges; an object whose expansion a limit cut short has
-  // them read here.
-  const Walk& forward = *walks.back();
+  // them read now.
+  Walk& forward = *walks.back();
+  for (const AnswerNode& node : forward.answer()) {
+    if (node.kind != v1::NODE_KIND_OBJECT) continue;
+    TL_RETURN_IF_ERROR(forward.ReadHoldersNotRead(node.node));
+  }
   HeldBy holding(ByTexts{&symbols});
   for (const HolderRow& row : forward.holders()) {
     holding[{row.party, row.object}] = Held{row.quantity, row.uom, row.location};
-  }
-  v1::Holding row;
-  for (const AnswerNode& node : forward.answer()) {
-    if (node.kind != v1::NODE_KIND_OBJECT || forward.HoldersRead(node.node)) continue;
-    // HoldingsOf, through the walk's iterator (so as of the same moment).
-    Status decoded;
-    size_t count = 0;
-    TL_RETURN_IF_ERROR(genealogy_scanner.Scan(
-        HoldersPrefix(symbols[node.node]), [&](std::string_view, std::string_view value) {
-          if (!row.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-            decoded = Status::DataLoss("holdings row does not decode as traceledger.v1.Holding");
-            return false;
-          }
-          if (row.quantity() >= kZeroQuantity) {
-            holding[{symbols.Intern(row.party()), node.node}] =
-                Held{row.quantity(), symbols.Intern(row.uom()), symbols.Intern(row.location())};
-          }
-          return ++count < kMaxHoldingsPerQuery;
-        }));
-    TL_RETURN_IF_ERROR(decoded);
   }
   // Sellers: each sale the forward walk followed counts once (a node reached in both modes
   // follows its sales twice), added up in the order followed.

@@ -266,14 +266,23 @@ Result<traceledger::v1::Event> DecodeEvent(std::string_view bytes,
                                  ": want JSON, PROTOBUF or EPCIS_JSON");
 }
 
-Result<traceledger::v1::Event> DecodeStoredEvent(traceledger::v1::EventEncoding encoding,
-                                                 std::string_view bytes) {
-  if (encoding != traceledger::v1::EVENT_ENCODING_PROTOBUF) return DecodeEvent(bytes, encoding);
-  traceledger::v1::Event event;
-  if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+Status DecodeStoredEventInto(traceledger::v1::EventEncoding encoding, std::string_view bytes,
+                             traceledger::v1::Event* event) {
+  if (encoding != traceledger::v1::EVENT_ENCODING_PROTOBUF) {
+    TL_ASSIGN_OR_RETURN(*event, DecodeEvent(bytes, encoding));
+    return Status::Ok();
+  }
+  if (!event->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return Status::InvalidArgument("protobuf: not a valid traceledger.v1.Event (" +
                                    std::to_string(bytes.size()) + " bytes)");
   }
+  return Status::Ok();
+}
+
+Result<traceledger::v1::Event> DecodeStoredEvent(traceledger::v1::EventEncoding encoding,
+                                                 std::string_view bytes) {
+  traceledger::v1::Event event;
+  TL_RETURN_IF_ERROR(DecodeStoredEventInto(encoding, bytes, &event));
   return event;
 }
 

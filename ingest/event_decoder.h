@@ -40,9 +40,13 @@ Result<traceledger::v1::Event> DecodeEvent(std::string_view bytes,
 // of the log such as the projections. As DecodeEvent, except that protobuf bytes are only
 // parsed: fields this build does not know (an entry appended by a newer build) are skipped
 // instead of refused, and the check for them, about a tenth of decoding, is not made. Takes
-// the encoding first, as projections::EventDecoder does, so it can be the runner's decoder.
+// the encoding first, as projections::EventDecoder does.
 Result<traceledger::v1::Event> DecodeStoredEvent(traceledger::v1::EventEncoding encoding,
                                                  std::string_view bytes);
+// DecodeStoredEvent into `*event`, an empty message (which may be on a protobuf arena): the
+// projections runner's decoder (projections::EventDecoder). On failure `*event` is unspecified.
+Status DecodeStoredEventInto(traceledger::v1::EventEncoding encoding, std::string_view bytes,
+                             traceledger::v1::Event* event);
 
 }  // namespace traceledger::ingest
 

@@ -17,8 +17,10 @@
 
 namespace traceledger::projections {
 
+// Decodes `bytes` into `*event`, an empty message (the runner's are on a protobuf arena, so
+// that a batch's events are freed together). On failure `*event` is left unspecified.
 using EventDecoder =
-    std::function<Result<v1::Event>(v1::EventEncoding encoding, std::string_view bytes)>;
+    std::function<Status(v1::EventEncoding encoding, std::string_view bytes, v1::Event* event)>;
 
 // Protobuf binary and native JSON (proto3 JSON mapping); Unimplemented for EPCIS JSON.
 EventDecoder DefaultEventDecoder();

@@ -1,5 +1,6 @@
 #include "projections/runner.h"
 
+#include <google/protobuf/arena.h>
 #include <rocksdb/db.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -12,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "projections/internal/key_filter.h"
 #include "projections/internal/pending_rows.h"
@@ -173,10 +175,31 @@ uint64_t ProjectionRunner::Lag(uint64_t head) const {
 
 struct ProjectionRunner::DecodedEntry {
   uint64_t sequence = 0;
-  v1::LedgerEntry entry;
-  std::optional<v1::Event> event;
+  v1::LedgerEntry* entry = nullptr;  // in the batch's arenas
+  v1::Event* event = nullptr;        // likewise; null if the event does not decode
   EventFacts facts;
 };
+
+// A batch's decoded entries and the protobuf arenas their messages live in: the messages are
+// freed with their arena blocks, not one by one (freeing a batch's entries message by message
+// was ~5 % of a catch-up's CPU, on one core while the other waited: docs/BENCHMARKS.md,
+// "session 16").
+struct ProjectionRunner::DecodedBatch {
+  std::vector<std::unique_ptr<google::protobuf::Arena>> arenas;
+  std::vector<DecodedEntry> entries;
+};
+
+namespace {
+
+// Arena blocks: a chunk's events take a few hundred KiB.
+std::unique_ptr<google::protobuf::Arena> NewDecodeArena() {
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = 64 << 10;
+  options.max_block_size = 1 << 20;
+  return std::make_unique<google::protobuf::Arena>(options);
+}
+
+}  // namespace
 
 size_t ProjectionRunner::ApplyThreads() const {
   size_t threads = options_.apply_threads;
@@ -201,30 +224,35 @@ class ProjectionRunner::BatchLoad {
 
   // Reads the entries, then decodes with Help. One thread.
   void Read(EntrySource& source) {
-    std::vector<DecodedEntry> entries;
-    entries.reserve(to_ - from_);
+    DecodedBatch batch;
+    batch.entries.reserve(to_ - from_);
+    google::protobuf::Arena* arena = batch.arenas.emplace_back(NewDecodeArena()).get();
     Status failure;
     Status scanned = source.Scan(from_, to_, [&](uint64_t sequence, std::string_view bytes) {
-      DecodedEntry& decoded = entries.emplace_back();
+      DecodedEntry& decoded = batch.entries.emplace_back();
       decoded.sequence = sequence;
-      if (!decoded.entry.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      decoded.entry = google::protobuf::Arena::CreateMessage<v1::LedgerEntry>(arena);
+      if (!decoded.entry->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
         failure = Status::DataLoss("entry " + std::to_string(sequence) + " does not decode");
         return false;
       }
       return true;
     });
     if (scanned.ok()) scanned = failure;
-    if (scanned.ok() && entries.size() != to_ - from_) {
+    if (scanned.ok() && batch.entries.size() != to_ - from_) {
       scanned = Status::DataLoss("entries [" + std::to_string(from_) + ", " +
                                  std::to_string(to_) + ") are committed but " +
-                                 std::to_string(entries.size()) + " were read");
+                                 std::to_string(batch.entries.size()) + " were read");
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
       status_ = std::move(scanned);
       if (status_.ok()) {
-        entries_ = std::move(entries);
         chunks_ = chunks();
+        // An arena per chunk, made by the thread decoding it.
+        chunk_arenas_ = batch.arenas.size();
+        batch.arenas.resize(chunk_arenas_ + chunks_);
+        batch_ = std::move(batch);
       }
       read_.store(true, std::memory_order_release);
     }
@@ -239,13 +267,15 @@ class ProjectionRunner::BatchLoad {
     for (;;) {
       const size_t chunk = next_chunk_.fetch_add(1);
       if (chunk >= chunks_) return;
-      const size_t end = std::min(entries_.size(), (chunk + 1) * kChunk);
+      std::unique_ptr<google::protobuf::Arena>& arena = batch_.arenas[chunk_arenas_ + chunk];
+      arena = NewDecodeArena();
+      const size_t end = std::min(batch_.entries.size(), (chunk + 1) * kChunk);
       for (size_t k = chunk * kChunk; k < end; ++k) {
-        DecodedEntry& decoded = entries_[k];
-        auto event = decoder_(decoded.entry.event_encoding(), decoded.entry.event());
-        if (event.ok()) {
-          decoded.event.emplace(std::move(*event));
-          decoded.facts = FactsOf(*decoded.event);
+        DecodedEntry& decoded = batch_.entries[k];
+        auto* event = google::protobuf::Arena::CreateMessage<v1::Event>(arena.get());
+        if (decoder_(decoded.entry->event_encoding(), decoded.entry->event(), event).ok()) {
+          decoded.event = event;
+          decoded.facts = FactsOf(*event);
         }
       }
       bool all_done = false;
@@ -268,12 +298,12 @@ class ProjectionRunner::BatchLoad {
 
   // Helps decode the entries once read, and waits for the chunks other threads are decoding;
   // then the entries, or why they could not be read. Once.
-  Result<std::vector<DecodedEntry>> Take() {
+  Result<DecodedBatch> Take() {
     HelpWhenRead();
     std::unique_lock<std::mutex> lock(mu_);
     changed_.wait(lock, [&] { return chunks_done_ == chunks_; });
     TL_RETURN_IF_ERROR(status_);
-    return std::move(entries_);
+    return std::move(batch_);
   }
 
   static constexpr size_t kChunk = 256;  // entries a thread decodes at a time
@@ -283,8 +313,10 @@ class ProjectionRunner::BatchLoad {
   const EventDecoder& decoder_;
   const uint64_t from_;
   const uint64_t to_;
-  // Written by Read before read_ is set, then only their elements, a chunk per thread.
-  std::vector<DecodedEntry> entries_;
+  // Written by Read before read_ is set, then only the entries and arenas of a chunk, by the
+  // thread decoding it.
+  DecodedBatch batch_;
+  size_t chunk_arenas_ = 0;  // batch_.arenas[chunk_arenas_ + c]: chunk c's
   size_t chunks_ = 0;
   std::atomic<bool> read_{false};
   std::atomic<size_t> next_chunk_{0};
@@ -399,9 +431,9 @@ Status ProjectionRunner::ApplyGroups(const std::vector<size_t>& groups,
     for (const DecodedEntry& decoded : entries) {
       AppliedEntry applied;
       applied.sequence = decoded.sequence;
-      applied.entry = &decoded.entry;
-      if (decoded.event.has_value()) {
-        applied.event = &*decoded.event;
+      applied.entry = decoded.entry;
+      if (decoded.event != nullptr) {
+        applied.event = decoded.event;
         applied.facts = &decoded.facts;
       }
       for (size_t k = 0; k < groups_[g].slots.size(); ++k) {
@@ -465,7 +497,7 @@ Result<uint64_t> ProjectionRunner::CatchUp(EntrySource& source, const std::atomi
   // (about an eighth of the work) fills the gap instead of running before them. The apply
   // threads help decode it once they are done (BatchLoad).
   uint64_t to = std::min<uint64_t>(head, from + options_.batch_entries);
-  std::vector<DecodedEntry> entries;
+  DecodedBatch batch;
   {
     // The first batch: read here, decoded by this thread and up to ApplyThreads() - 1 others
     // (one per chunk at most).
@@ -475,10 +507,27 @@ Result<uint64_t> ProjectionRunner::CatchUp(EntrySource& source, const std::atomi
       helpers.emplace_back([&] { first.HelpWhenRead(); });
     }
     first.Read(source);
-    Result<std::vector<DecodedEntry>> taken = first.Take();
+    Result<DecodedBatch> taken = first.Take();
     for (std::thread& helper : helpers) helper.join();
-    TL_ASSIGN_OR_RETURN(entries, std::move(taken));
+    TL_ASSIGN_OR_RETURN(batch, std::move(taken));
   }
+  // An applied batch is freed on a thread of its own, below the apply threads' priority, while
+  // the next one is applied: freed here, it kept one core busy and the other waiting. At most
+  // one batch is being freed (joined before the next is handed over, and on return).
+  struct Reaper {
+    std::thread thread;
+    void Free(DecodedBatch done) {
+      if (thread.joinable()) thread.join();
+      thread = std::thread([done = std::move(done)]() mutable {
+        // Why ignored: if refused, it frees at the apply threads' priority.
+        setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
+        done = DecodedBatch();
+      });
+    }
+    ~Reaper() {
+      if (thread.joinable()) thread.join();
+    }
+  } reaper;
   while (from < head) {
     if (stop != nullptr && stop->load()) break;
     const uint64_t next_to = std::min<uint64_t>(head, to + options_.batch_entries);
@@ -493,8 +542,8 @@ Result<uint64_t> ProjectionRunner::CatchUp(EntrySource& source, const std::atomi
         next->Read(source);
       });
     }
-    const Status applied = ApplyBatch(entries, to, next.get());
-    Result<std::vector<DecodedEntry>> loaded = std::vector<DecodedEntry>();
+    const Status applied = ApplyBatch(batch.entries, to, next.get());
+    Result<DecodedBatch> loaded = DecodedBatch();
     if (next != nullptr) loaded = next->Take();
     if (loader.joinable()) loader.join();
     TL_RETURN_IF_ERROR(applied);
@@ -502,7 +551,7 @@ Result<uint64_t> ProjectionRunner::CatchUp(EntrySource& source, const std::atomi
     from = to;
     if (from < head) {
       TL_RETURN_IF_ERROR(loaded.status());
-      entries = std::move(*loaded);
+      reaper.Free(std::exchange(batch, std::move(*loaded)));
       to = next_to;
     }
   }

@@ -47,10 +47,11 @@ struct RunnerOptions {
   // when the runner follows the head). A catch-up or rebuild writes ~7 rows per entry: large
   // batches make large table files, which the views database merges far more cheaply than many
   // small ones (docs/BENCHMARKS.md, "Projections"). Memory: the decoded entries and their
-  // rows, the next batch's entries (read and decoded while this one is applied), and what the
-  // batch before wrote and read (kept for this batch's reads); plus the views' key filters, 2
-  // bytes per stored key. projection_bench, 10 M events: peak RSS 3.3 GB (2.4 GB before the
-  // next batch was decoded ahead and the filters were kept).
+  // rows, the next batch's entries (read and decoded while this one is applied), the batch
+  // before's entries (freed meanwhile), and what the batch before wrote and read (kept for
+  // this batch's reads); plus the views' key filters, 2 bytes per stored key.
+  // projection_bench, 2 M events: peak RSS 2.6 GB (2.3 GB before the batch before's entries
+  // were freed on a thread of their own; docs/BENCHMARKS.md, "session 16").
   size_t batch_entries = 100000;
   EventDecoder decoder = DefaultEventDecoder();
   // Threads applying a batch: views that share no dependency are applied side by side (each
@@ -124,6 +125,7 @@ class ProjectionRunner {
     double seconds = 0;         // recent apply time (an average), to share work out
   };
   struct DecodedEntry;
+  struct DecodedBatch;
   class BatchLoad;
   ProjectionRunner() = default;
   // Applies the entries [from, to) loaded by a BatchLoad and writes the views. Each apply thread,

@@ -189,7 +189,7 @@ class EventQueryTest : public ::testing::Test {
       std::vector<std::unique_ptr<projections::Projection>> views;
       views.push_back(projections::NewHistoryProjection());
       projections::RunnerOptions options;
-      options.decoder = ingest::DecodeStoredEvent;
+      options.decoder = ingest::DecodeStoredEventInto;
       auto runner = projections::ProjectionRunner::Open((dir_ / "views").string(),
                                                         std::move(views), std::move(options));
       ASSERT_TRUE(runner.ok()) << runner.status().ToString();

@@ -43,7 +43,7 @@ Result<std::unique_ptr<EmbeddedServer>> EmbeddedServer::Open(EmbeddedOptions opt
     s->ledger_ = std::move(opened).value();
   }
   projections::RunnerOptions runner_options;
-  runner_options.decoder = ingest::DecodeStoredEvent;
+  runner_options.decoder = ingest::DecodeStoredEventInto;
   auto runner = projections::ProjectionRunner::Open(dir + "/views", projections::AllViews(),
                                                     runner_options);
   if (!runner.ok()) return runner.status();

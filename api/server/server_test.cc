@@ -304,7 +304,7 @@ TEST_F(ServerTest, ViewsBuiltBesideCaptureEqualAFreshRebuild) {
   ASSERT_EQ(r->status, 200) << r->body;  // waited until the views applied everything
 
   projections::RunnerOptions options;
-  options.decoder = ingest::DecodeStoredEvent;
+  options.decoder = ingest::DecodeStoredEventInto;
   auto fresh = projections::ProjectionRunner::Open(dir_ + "/fresh-views", projections::AllViews(),
                                                    options);
   ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();

@@ -464,7 +464,7 @@ TEST(ProjectCrashTest, ViewsKilledAtRandomAndRestartedEqualAFreshRebuild) {
     Child once(project({"--once"}), (work / "once.log").string());
     ASSERT_TRUE(once.started());
     RunnerOptions options;
-    options.decoder = ingest::DecodeStoredEvent;  // as `traceledger project` decodes
+    options.decoder = ingest::DecodeStoredEventInto;  // as `traceledger project` decodes
     auto fresh = ProjectionRunner::Open((work / "fresh").string(), AllViews(), options);
     ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
     auto source = LedgerEntrySource(*ledger);

@@ -120,7 +120,7 @@ projections::RunnerOptions Options(const Config& config, Progress* progress) {
   options.progress = [progress](uint64_t applied_through, uint64_t head) {
     Report(*progress, applied_through, head);
   };
-  options.decoder = ingest::DecodeStoredEvent;
+  options.decoder = ingest::DecodeStoredEventInto;
   return options;
 }
 

@@ -144,7 +144,7 @@ int Project(const Flags& flags) {
   }
   projections::RunnerOptions options;
   // ingest's decoder reads every encoding the ledger stores, EPCIS 2.0 JSON included.
-  options.decoder = ingest::DecodeStoredEvent;
+  options.decoder = ingest::DecodeStoredEventInto;
   options.batch_entries = batch_entries->value_or(options.batch_entries);
   if (options.batch_entries == 0) {
     return Fail(Status::InvalidArgument("--batch-entries must be at least 1"));

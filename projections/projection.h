@@ -55,18 +55,23 @@ class ViewReader {
               const std::function<bool(std::string_view, std::string_view)>& visit) const;
   template <typename M>
   Result<std::optional<M>> GetMessage(std::string_view key) const {
-    TL_ASSIGN_OR_RETURN(std::optional<std::string> bytes, Get(key));
+    std::string storage;
+    TL_ASSIGN_OR_RETURN(std::optional<std::string_view> bytes, Find(key, &storage));
     if (!bytes.has_value()) return std::optional<M>();
-    M message;
-    if (!message.ParseFromString(*bytes)) {
+    std::optional<M> message(std::in_place);
+    if (!message->ParseFromArray(bytes->data(), static_cast<int>(bytes->size()))) {
       return Status::DataLoss("view row does not decode as " + M::descriptor()->full_name());
     }
-    return std::optional<M>(std::move(message));
+    return message;
   }
 
  protected:
   friend class ViewScanner;
   friend class ProjectionRunner;
+  // Get without a copy: the value where it is (a row of the batch's, valid until the batch is
+  // written; or `*storage`, which the database's value is read into).
+  Result<std::optional<std::string_view>> Find(std::string_view key, std::string* storage) const;
+
   // One database iterator for the prefix scans of a batch being applied (the runner's readers
   // only): the view's stored rows do not change until the batch is written, so reseeking it
   // reads what a new iterator would, without building one per scan.
@@ -123,9 +128,8 @@ class ViewRows : public ViewReader {
  public:
   using ViewReader::ViewReader;
   void Put(std::string_view key, std::string_view value);
-  void PutMessage(std::string_view key, const google::protobuf::Message& message) {
-    Put(key, DeterministicBytes(message));
-  }
+  // Put(key, DeterministicBytes(message)), serialized straight into the pending row.
+  void PutMessage(std::string_view key, const google::protobuf::Message& message);
   void Delete(std::string_view key);
   // Read access to a view this projection declared in dependencies(), as of the same entry.
   // Requires `name` to be declared.

@@ -10,6 +10,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <vector>
 
@@ -104,14 +105,26 @@ rocksdb::DBOptions ViewDbOptions(bool read_only) {
 
 }  // namespace
 
+namespace {
+
+// Serializes `message`, whose ByteSizeLong() was `size`, deterministically into `out` (`size`
+// bytes). Why not through a StringOutputStream: growing the string as it went, and the
+// stream's many small buffers, took half of serializing a view row (docs/BENCHMARKS.md,
+// "session 16").
+void SerializeDeterministically(const google::protobuf::Message& message, size_t size,
+                                char* out) {
+  google::protobuf::io::ArrayOutputStream array(out, static_cast<int>(size));
+  google::protobuf::io::CodedOutputStream coded(&array);
+  coded.SetSerializationDeterministic(true);
+  message.SerializeWithCachedSizes(&coded);
+  TL_ASSERT(!coded.HadError() && static_cast<size_t>(coded.ByteCount()) == size);
+}
+
+}  // namespace
+
 std::string DeterministicBytes(const google::protobuf::Message& message) {
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    message.SerializeToCodedStream(&coded);
-  }
+  std::string bytes(message.ByteSizeLong(), '\0');
+  SerializeDeterministically(message, bytes.size(), bytes.data());
   return bytes;
 }
 
@@ -119,8 +132,18 @@ std::string DeterministicBytes(const google::protobuf::Message& message) {
 // ViewReader / ViewRows
 
 Result<std::optional<std::string>> ViewReader::Get(std::string_view key) const {
+  std::string storage;
+  TL_ASSIGN_OR_RETURN(std::optional<std::string_view> value, Find(key, &storage));
+  if (!value.has_value()) return std::optional<std::string>();
+  if (value->data() == storage.data()) return std::optional<std::string>(std::move(storage));
+  return std::optional<std::string>(*value);
+}
+
+Result<std::optional<std::string_view>> ViewReader::Find(std::string_view key,
+                                                          std::string* storage) const {
   auto value_of = [](const PendingRows::Row& row) {
-    return row.has_value() ? std::optional<std::string>(row.value()) : std::optional<std::string>();
+    return row.has_value() ? std::optional<std::string_view>(row.value())
+                           : std::optional<std::string_view>();
   };
   // Only the runner's readers have rows of their own to look in; the others (queries) read the
   // database alone and need no hash. Every use of `hash` below is behind one of these.
@@ -137,33 +160,41 @@ Result<std::optional<std::string>> ViewReader::Get(std::string_view key) const {
   }
   // Never written since the view was empty: neither stored nor among the batch before's rows.
   if (known_.stored_keys != nullptr && !known_.stored_keys->MayContain(hash)) {
-    return std::optional<std::string>();
+    return std::optional<std::string_view>();
   }
   // The batch before's rows, then what it read: what the database holds for those keys now.
-  // Whatever is found here or in the database is kept for the next batch (known_.reading).
-  std::optional<std::string> value;
   const PendingRows::Row* known = nullptr;
   if (known_.written != nullptr) known = known_.written->Find(key, hash);
   if (known == nullptr && known_.read != nullptr) known = known_.read->Find(key, hash);
+  if (known_.reading == nullptr) {
+    if (known != nullptr) return value_of(*known);
+    const rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), family_, rocksdb::Slice(key.data(), key.size()), storage);
+    if (s.IsNotFound()) return std::optional<std::string_view>();
+    TL_RETURN_IF_ERROR(FromRocksDb(s, "reading a view row"));
+    return std::optional<std::string_view>(*storage);
+  }
+  // Whatever is found there or in the database is kept for the next batch, in `reading`, and
+  // read from there.
+  std::optional<std::string_view> value;
+  rocksdb::PinnableSlice stored;
   if (known != nullptr) {
     value = value_of(*known);
   } else {
-    std::string stored;
-    const rocksdb::Status s =
-        db_->Get(rocksdb::ReadOptions(), family_, rocksdb::Slice(key.data(), key.size()), &stored);
+    const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), family_,
+                                       rocksdb::Slice(key.data(), key.size()), &stored);
     if (!s.IsNotFound()) {
       TL_RETURN_IF_ERROR(FromRocksDb(s, "reading a view row"));
-      value = std::move(stored);
+      value = stored.ToStringView();
     }
   }
-  if (known_.reading != nullptr) {
-    if (value.has_value()) {
-      known_.reading->Put(key, *value);
-    } else {
-      known_.reading->Delete(key);
-    }
+  if (!value.has_value()) {
+    known_.reading->Delete(key);
+    return value;
   }
-  return value;
+  char* space = known_.reading->PutUnwritten(key, value->size());
+  if (!value->empty()) std::memcpy(space, value->data(), value->size());
+  return std::optional<std::string_view>(std::string_view(space, value->size()));
 }
 
 namespace {
@@ -304,6 +335,14 @@ void ViewRows::Put(std::string_view key, std::string_view value) {
   TL_ASSERT(key[0] != '\0');  // 0x00 keys are the cursor's
   TL_ASSERT(pending_ != nullptr);
   pending_->Put(key, value);
+}
+
+void ViewRows::PutMessage(std::string_view key, const google::protobuf::Message& message) {
+  TL_ASSERT(!key.empty());
+  TL_ASSERT(key[0] != '\0');  // 0x00 keys are the cursor's
+  TL_ASSERT(pending_ != nullptr);
+  const size_t size = message.ByteSizeLong();
+  SerializeDeterministically(message, size, pending_->PutUnwritten(key, size));
 }
 
 void ViewRows::Delete(std::string_view key) {

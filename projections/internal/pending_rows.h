@@ -126,16 +126,23 @@ class PendingRows {
     }
   }
   void Put(std::string_view key, std::string_view value) {
-    Row& row = RowFor(key, value.size());
-    if (value.size() > row.value_capacity_) {
+    char* space = PutUnwritten(key, value.size());
+    // memmove: `value` may be (part of) this row's own value (PutUnwritten leaves its bytes).
+    if (!value.empty()) std::memmove(space, value.data(), value.size());
+  }
+  // Put of a value of `size` bytes that the caller then writes into the returned room, before
+  // the next call on this object (a message serialized in place, without a copy). The bytes of
+  // the row's value before stay where they were, unchanged.
+  char* PutUnwritten(std::string_view key, size_t size) {
+    Row& row = RowFor(key, size);
+    if (size > row.value_capacity_) {
       // Grown: new room (the old stays, unused, until Clear; a scan may still be reading it).
-      row.space_ = Allocate(value.size());
-      row.value_capacity_ = Size32(value.size());
+      row.space_ = Allocate(size);
+      row.value_capacity_ = Size32(size);
     }
-    // memmove: `value` may be (part of) this row's own value.
-    if (!value.empty()) std::memmove(row.space_, value.data(), value.size());
-    row.value_size_ = Size32(value.size());
+    row.value_size_ = Size32(size);
     row.has_value_ = true;
+    return row.space_;
   }
   void Delete(std::string_view key) {
     Row& row = RowFor(key, 0);

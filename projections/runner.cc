@@ -470,8 +470,13 @@ Status ProjectionRunner::ApplyGroups(const std::vector<size_t>& groups,
     // database, which only costs reads.
     Slot& slot = slots_[i];
     if (slot.keys_complete) {
-      slot.pending->ForEachStoredHash([&](uint64_t hash) { slot.stored_keys->Add(hash); },
-                                      [&](uint64_t hash) { slot.stored_prefixes->Add(hash); });
+      std::vector<uint64_t> keys;
+      std::vector<uint64_t> prefixes;
+      keys.reserve(slot.pending->size());
+      slot.pending->ForEachStoredHash([&](uint64_t hash) { keys.push_back(hash); },
+                                      [&](uint64_t hash) { prefixes.push_back(hash); });
+      slot.stored_keys->AddAll(keys);
+      slot.stored_prefixes->AddAll(prefixes);
     }
     cursor.set_version(slots_[i].projection->version());
     cursors.push_back(DeterministicBytes(cursor));

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "projections/internal/pending_rows.h"
 
@@ -41,6 +42,35 @@ TEST(KeyFilterTest, EveryKeyAddedIsFoundAcrossSegmentsAndFewOthersAre) {
   EXPECT_LT(false_positives, kOthers / 100) << false_positives;
   // 2 bytes per key of capacity, 5.3 M keys of capacity for 3 M keys.
   EXPECT_EQ(filter.memory_bytes(), (size_t{65536} + 262144 + 1048576 + 4194304) * 2);
+}
+
+TEST(KeyFilterTest, AddAllIsAddOfEachHashAcrossSegments) {
+  // Batches of uneven sizes, the first and second segments filling in the middle of one (64 K
+  // and 256 K keys): the filter is the one Add builds (same segments, same answers for keys
+  // added and for others).
+  KeyFilter one_by_one;
+  KeyFilter batched;
+  int next = 0;
+  for (const int count : {3, 70000, 1, 270000, 17}) {
+    std::vector<uint64_t> hashes;
+    for (int i = 0; i < count; ++i, ++next) {
+      hashes.push_back(HashOf("o\x01urn:epc:class:lgtin:4012345.012345.", next));
+      one_by_one.Add(hashes.back());
+    }
+    batched.AddAll(hashes);
+  }
+  EXPECT_EQ(batched.size(), one_by_one.size());
+  EXPECT_EQ(batched.memory_bytes(), one_by_one.memory_bytes());
+  EXPECT_EQ(batched.memory_bytes(), (size_t{65536} + 262144 + 1048576) * 2);
+  for (int i = 0; i < next; ++i) {
+    ASSERT_TRUE(batched.MayContain(HashOf("o\x01urn:epc:class:lgtin:4012345.012345.", i))) << i;
+  }
+  int differing = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const uint64_t other = HashOf("never added ", i);
+    differing += batched.MayContain(other) != one_by_one.MayContain(other) ? 1 : 0;
+  }
+  EXPECT_EQ(differing, 0);
 }
 
 TEST(KeyFilterTest, ClearForgetsEveryKey) {

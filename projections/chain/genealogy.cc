@@ -199,10 +199,12 @@ class GenealogyProjection final : public Projection {
     }
     edges.Write(rows);
     if (unpacks) TL_RETURN_IF_ERROR(Unpack(facts, entry.sequence, rows));
-    return ApplyHoldings(entry, moved, rows);
+    return ApplyHoldings(entry, moved, rows, &holding_);
   }
 
  private:
+  v1::Holding holding_;  // ApplyHoldings' scratch, kept for its memory
+
   static Status Pack(const EventFacts& facts, uint64_t sequence, ViewRows& rows,
                      EventEdges& edges) {
     for (const ObjectQuantity& child : Merged(facts.objects, facts.parent)) {

@@ -29,13 +29,11 @@ struct Change {
 };
 
 Status Update(ViewRows& rows, const std::string& object, const std::string& party,
-              const EventFacts& facts, uint64_t sequence, const Change& change) {
+              const EventFacts& facts, uint64_t sequence, const Change& change,
+              v1::Holding* holding) {
   const std::string by_object = HolderKey(object, party);
-  TL_ASSIGN_OR_RETURN(std::optional<v1::Holding> holding,
-                      rows.GetMessage<v1::Holding>(by_object));
-  const bool existed = holding.has_value();
+  TL_ASSIGN_OR_RETURN(const bool existed, rows.ReadMessage(by_object, holding));
   if (!existed) {
-    holding.emplace();
     holding->set_object_id(object);
     holding->set_party(party);
   }
@@ -69,7 +67,7 @@ std::string HolderKey(std::string_view object, std::string_view party) {
 std::string HoldersPrefix(std::string_view object) { return HoldersKeyPrefix(object).str(); }
 
 Status ApplyHoldings(const AppliedEntry& entry, const v1::CustodyExpansion& moved,
-                     ViewRows& rows) {
+                     ViewRows& rows, v1::Holding* scratch) {
   if (entry.facts == nullptr) return Status::Ok();
   const EventFacts& facts = *entry.facts;
   // A recall removal counts for the holder it names (a regulator may record it for them).
@@ -116,7 +114,7 @@ Status ApplyHoldings(const AppliedEntry& entry, const v1::CustodyExpansion& move
       return Status::Ok();
   }
   for (const auto& [object, change] : changes) {
-    TL_RETURN_IF_ERROR(Update(rows, object, party, facts, entry.sequence, change));
+    TL_RETURN_IF_ERROR(Update(rows, object, party, facts, entry.sequence, change, scratch));
   }
   return Status::Ok();
 }

@@ -46,9 +46,11 @@ std::string HolderKey(std::string_view object, std::string_view party);
 std::string HoldersPrefix(std::string_view object);
 
 // Folds `entry` into the holdings in `rows` (the genealogy view's). `moved` is what a custody
-// event moved inside the containers it listed (the genealogy's custody expansion).
+// event moved inside the containers it listed (the genealogy's custody expansion). Holder rows
+// are read into `scratch`, the caller's to keep from one entry to the next so that its memory
+// is reused (ViewReader::ReadMessage).
 Status ApplyHoldings(const AppliedEntry& entry, const v1::CustodyExpansion& moved,
-                     ViewRows& rows);
+                     ViewRows& rows, v1::Holding* scratch);
 
 // Every party holding a non-zero quantity of `object_id` now, by party id. Returns DataLoss if
 // a row does not decode, or a storage error.

@@ -581,13 +581,11 @@ class SerialsProjection : public Projection {
     // State rows are written here only, for tracked serials only: CollectTargets (IsSerial,
     // Expand) reads them for tracked ids only.
     TL_ASSERT(IsTrackedSerial(target.serial));
-    TL_ASSIGN_OR_RETURN(std::optional<v1::SerialState> stored,
-                        rows.GetMessage<v1::SerialState>(StateKey(target.serial)));
-    v1::SerialState state;
+    v1::SerialState& state = state_;
+    TL_ASSIGN_OR_RETURN(const bool stored, rows.ReadMessage(StateKey(target.serial), &state));
     std::optional<AlertDraft> alert;
     bool apply = true;
-    if (stored.has_value()) {
-      state = std::move(*stored);
+    if (stored) {
       Verdict verdict = Check(ctx, target, state);
       alert = std::move(verdict.alert);
       apply = verdict.apply;
@@ -652,6 +650,8 @@ class SerialsProjection : public Projection {
 
   // Alerts numbered so far in the entry being applied (read once per entry from "n").
   std::optional<uint64_t> pending_alert_count_;
+  // The serial state ApplyTarget works on, read into again for every target (ReadMessage).
+  v1::SerialState state_;
 };
 
 Result<uint64_t> AlertCount(const ViewReader& reader) {

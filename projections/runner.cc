@@ -492,6 +492,25 @@ Status ProjectionRunner::ApplyGroups(const std::vector<size_t>& groups,
 }
 
 Result<uint64_t> ProjectionRunner::CatchUp(EntrySource& source, const std::atomic<bool>* stop) {
+  std::vector<uint64_t> before;
+  for (const Slot& slot : slots_) before.push_back(slot.next);
+  Result<uint64_t> applied = ApplyCommitted(source, stop);
+  // After a failure too: the batches written before it are there, in as many sorted runs.
+  uint64_t advanced = 0;
+  std::vector<std::string> written;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].next == before[i]) continue;
+    advanced = std::max(advanced, slots_[i].next - before[i]);
+    written.emplace_back(slots_[i].projection->name());
+  }
+  if (options_.settle_after_entries > 0 && advanced >= options_.settle_after_entries) {
+    store_->SettleInBackground(written);
+  }
+  return applied;
+}
+
+Result<uint64_t> ProjectionRunner::ApplyCommitted(EntrySource& source,
+                                                  const std::atomic<bool>* stop) {
   const uint64_t head = source.size();
   uint64_t from = head;
   for (const Slot& slot : slots_) from = std::min(from, slot.next);

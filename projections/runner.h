@@ -62,6 +62,11 @@ struct RunnerOptions {
   // database as ingested table files, skipping the memtable and its log (ViewStore::Write);
   // smaller ones, as when following the head, as a write batch. 0: always table files.
   size_t table_file_min_rows = 20000;
+  // After a CatchUp that applied at least this many entries to a view (a long catch-up, a
+  // rebuild), the views it wrote are compacted in the background
+  // (ViewStore::SettleInBackground): reads, traces above all, are faster in one sorted run
+  // than in the level-0 files and memtable a catch-up leaves. 0: never.
+  uint64_t settle_after_entries = 100000;
   // Called by CatchUp after each batch is written, on the thread calling CatchUp, with the
   // sequence the views are applied through (every view's next sequence is at least that) and
   // the head CatchUp goes to: a long catch-up or rebuild reports its progress without being
@@ -86,6 +91,9 @@ class ProjectionRunner {
   Result<uint64_t> CatchUp(EntrySource& source, const std::atomic<bool>* stop = nullptr);
   // CatchUp, then wait for more, until `stop`.
   Status Follow(EntrySource& source, const std::atomic<bool>& stop);
+  // Waits for the views' compaction after a catch-up (RunnerOptions::settle_after_entries),
+  // if one is running; its first error, if any.
+  Status WaitUntilSettled() { return store_->WaitUntilSettled(); }
   // Empties `name` and every view it depends on; the next CatchUp rebuilds them from 0.
   Status Rebuild(std::string_view name);
 
@@ -132,6 +140,8 @@ class ProjectionRunner {
   // once done, helps decode `next` (the batch after, being loaded; null if none).
   Status ApplyBatch(const std::vector<DecodedEntry>& entries, uint64_t to, BatchLoad* next);
   size_t ApplyThreads() const;
+  // CatchUp without the settle.
+  Result<uint64_t> ApplyCommitted(EntrySource& source, const std::atomic<bool>* stop);
   // Applies `entries` to the groups `groups` and writes their rows and cursors (next = to).
   Status ApplyGroups(const std::vector<size_t>& groups, const std::vector<DecodedEntry>& entries,
                      uint64_t to);

@@ -1,6 +1,7 @@
 #include "projections/runner.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -195,6 +196,72 @@ TEST_F(RunnerTest, TableFilesAndWriteBatchesLeaveTheSameRows) {
   files = open("files", 9, 0);
   EXPECT_EQ(files->NextSequence("latest"), ledger_->size());
   EXPECT_EQ(Dump(files->store(), "latest"), before);
+}
+
+TEST_F(RunnerTest, ALongCatchUpLeavesItsViewsCompactedAndAShortOneAsWritten) {
+  // Rows written as write batches (in the memtable) and as table files (level 0), by catch-ups
+  // of fewer than settle_after_entries entries, then of more.
+  auto open = [&](const std::string& name, size_t table_file_min_rows, uint64_t settle) {
+    std::vector<std::unique_ptr<Projection>> projections = Projections();
+    projections.push_back(std::make_unique<Latest>());
+    RunnerOptions options;
+    options.batch_entries = 10;
+    options.table_file_min_rows = table_file_min_rows;
+    options.settle_after_entries = settle;
+    return *ProjectionRunner::Open(Views(name), std::move(projections), options);
+  };
+  auto batches = open("batches", SIZE_MAX, 100);
+  auto files = open("files", 0, 100);
+  auto never = open("never", 0, 0);
+  // Where a view's rows are: rows in the memtable, level-0 files (each a sorted run), and the
+  // other levels holding files.
+  struct Runs {
+    uint64_t memtable_entries = 0;
+    uint64_t level0_files = 0;
+    int levels = 0;
+  };
+  auto runs = [](ProjectionRunner& runner, std::string_view view) {
+    rocksdb::DB* db = runner.store().db();
+    rocksdb::ColumnFamilyHandle* family = runner.store().family(view);
+    auto property = [&](const std::string& name) {
+      std::string value;
+      EXPECT_TRUE(db->GetProperty(family, name, &value)) << name;
+      return std::stoull(value);
+    };
+    Runs out;
+    out.memtable_entries = property("rocksdb.num-entries-active-mem-table");
+    out.level0_files = property("rocksdb.num-files-at-level0");
+    for (int level = 1; level < 7; ++level) {
+      out.levels += property("rocksdb.num-files-at-level" + std::to_string(level)) > 0 ? 1 : 0;
+    }
+    return out;
+  };
+  for (int round = 0; round < 3; ++round) {
+    Append(30, 4);
+    for (ProjectionRunner* runner : {batches.get(), files.get(), never.get()}) {
+      ASSERT_TRUE(runner->CatchUp(*source_).ok());
+      ASSERT_TRUE(runner->WaitUntilSettled().ok());  // none started: returns at once
+    }
+  }
+  // As written: in the memtable; in several sorted runs.
+  EXPECT_GT(runs(*batches, "latest").memtable_entries, 0u);
+  const Runs written = runs(*files, "latest");
+  EXPECT_GT(written.level0_files + static_cast<uint64_t>(written.levels), 1u);
+  Append(150, 4);
+  for (ProjectionRunner* runner : {batches.get(), files.get(), never.get()}) {
+    ASSERT_TRUE(runner->CatchUp(*source_).ok());
+    ASSERT_TRUE(runner->WaitUntilSettled().ok());
+  }
+  // Settled: one sorted run, the same rows as the views left as written.
+  for (std::string_view view : {"count", "milestones", "latest"}) {
+    for (ProjectionRunner* runner : {batches.get(), files.get()}) {
+      const Runs settled = runs(*runner, view);
+      EXPECT_EQ(settled.memtable_entries, 0u) << view;
+      EXPECT_EQ(settled.level0_files, 0u) << view;
+      EXPECT_EQ(settled.levels, 1) << view;
+      EXPECT_EQ(Dump(runner->store(), view), Dump(never->store(), view)) << view;
+    }
+  }
 }
 
 // Reads, changes and deletes a few rows per entry, chosen by the entry's number from a small

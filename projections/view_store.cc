@@ -10,12 +10,15 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 #include <vector>
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <spdlog/spdlog.h>
 
 #include "projections/internal/key_filter.h"
 #include "projections/internal/pending_rows.h"
@@ -102,10 +105,6 @@ rocksdb::DBOptions ViewDbOptions(bool read_only) {
   db_options.keep_log_file_num = 3;
   return db_options;
 }
-
-}  // namespace
-
-namespace {
 
 // Serializes `message`, whose ByteSizeLong() was `size`, deterministically into `out` (`size`
 // bytes). Why not through a StringOutputStream: growing the string as it went, and the
@@ -436,6 +435,7 @@ Result<std::unique_ptr<ViewStore>> ViewStore::Open(const std::string& dir,
 
 ViewStore::~ViewStore() {
   if (db_ == nullptr) return;
+  StopSettling();
   for (auto& [name, handle] : families_) {
     // Why: freeing handles at shutdown cannot lose anything.
     db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
@@ -532,8 +532,74 @@ Status ViewStore::WriteTableFiles(const std::vector<ViewWrite>& writes) {
   return Status::Ok();
 }
 
+void ViewStore::SettleInBackground(const std::vector<std::string>& views) {
+  if (read_only_) return;
+  std::lock_guard<std::mutex> lock(settle_mu_);
+  for (const std::string& view : views) {
+    if (std::find(settle_queue_.begin(), settle_queue_.end(), view) == settle_queue_.end()) {
+      settle_queue_.push_back(view);
+    }
+  }
+  if (settling_ || settle_queue_.empty()) return;  // the running thread takes them
+  if (settle_thread_.joinable()) settle_thread_.join();  // done: it cleared settling_
+  settling_ = true;
+  settle_thread_ = std::thread([this] { Settle(); });
+}
+
+void ViewStore::Settle() {
+  for (;;) {
+    std::string view;
+    {
+      std::lock_guard<std::mutex> lock(settle_mu_);
+      if (settle_queue_.empty() || settle_canceled_.load()) {
+        settle_queue_.clear();
+        settling_ = false;
+        settled_.notify_all();
+        return;
+      }
+      view = std::move(settle_queue_.front());
+      settle_queue_.erase(settle_queue_.begin());
+    }
+    // Why no lock held: Reset, the one writer of the handles, stops this thread first.
+    rocksdb::ColumnFamilyHandle* handle = family(view);
+    if (handle == nullptr) continue;
+    const auto start = std::chrono::steady_clock::now();
+    rocksdb::CompactRangeOptions options;
+    options.exclusive_manual_compaction = false;  // writes and RocksDB's compactions go on
+    options.canceled = &settle_canceled_;
+    const rocksdb::Status s = db_->CompactRange(options, handle, nullptr, nullptr);
+    if (settle_canceled_.load()) continue;  // stopped (the status says so): not an error
+    if (!s.ok()) {
+      spdlog::warn("views: compacting {} after a catch-up failed: {}", view, s.ToString());
+      std::lock_guard<std::mutex> lock(settle_mu_);
+      if (settle_status_.ok()) settle_status_ = FromRocksDb(s, "compacting view " + view);
+      continue;
+    }
+    spdlog::debug("views: {} compacted after a catch-up in {:.1f} s", view,
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+                      .count());
+  }
+}
+
+Status ViewStore::WaitUntilSettled() {
+  std::unique_lock<std::mutex> lock(settle_mu_);
+  settled_.wait(lock, [&] { return !settling_; });
+  return std::exchange(settle_status_, Status::Ok());
+}
+
+void ViewStore::StopSettling() {
+  settle_canceled_.store(true);
+  if (settle_thread_.joinable()) settle_thread_.join();
+  std::lock_guard<std::mutex> lock(settle_mu_);
+  settle_queue_.clear();
+  settle_canceled_.store(false);
+}
+
 Status ViewStore::Reset(std::string_view view) {
   if (read_only_) return Status::FailedPrecondition("views database is open read-only");
+  // The settle thread uses the handles without a lock; the views it had left are compacted
+  // after the catch-up that rebuilds this one.
+  StopSettling();
   std::lock_guard<std::mutex> lock(families_mu_);
   auto it = families_.find(view);
   if (it == families_.end()) return Status::NotFound("no view " + std::string(view));

@@ -7,12 +7,14 @@
 #define TRACELEDGER_PROJECTIONS_VIEW_STORE_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "ledger/base/status.h"
@@ -65,6 +67,17 @@ class ViewStore {
   Status Write(const std::vector<ViewWrite>& writes, bool as_table_files);
   // Empties `view` (drops and recreates its column family). kReadWrite only.
   Status Reset(std::string_view view);
+  // Compacts `views` on a thread of the store's, one after the other, each into its last
+  // level (memtable included), with RocksDB's own compactions and writes going on. Views
+  // already waiting are not added twice; if a settle is running, it takes the new ones too.
+  // Why: a long catch-up leaves each view in many level-0 files (RocksDB merges them at 16),
+  // each a sorted run that every read seeks in. A trace reads one object after another: the
+  // largest forward traces of the generated chain took 56 ms of CPU so, and 45 ms once
+  // compacted (docs/BENCHMARKS.md, "session 15"). kReadWrite only; a failure is logged, and
+  // returned by WaitUntilSettled.
+  void SettleInBackground(const std::vector<std::string>& views);
+  // Waits until no settle is running; the first error of the settles since the last call.
+  Status WaitUntilSettled();
   // Every row of `view`, cursor included, in key order (for comparisons in tests and tools).
   Status ForEach(std::string_view view,
                  const std::function<bool(std::string_view, std::string_view)>& visit) const;
@@ -73,6 +86,8 @@ class ViewStore {
   ViewStore() = default;
   Status WriteBatch(const std::vector<ViewWrite>& writes);
   Status WriteTableFiles(const std::vector<ViewWrite>& writes);
+  void Settle();         // the settle thread: compacts the queued views
+  void StopSettling();   // cancels a running settle, waits for it, forgets the queue
 
   std::string ingest_dir_;  // table files being written, before they are ingested
   std::atomic<uint64_t> next_file_{0};
@@ -82,6 +97,14 @@ class ViewStore {
   std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> families_;  // owned
   std::unique_ptr<rocksdb::DB> db_;
   bool read_only_ = false;
+
+  std::mutex settle_mu_;
+  std::condition_variable settled_;     // settling_ became false
+  std::vector<std::string> settle_queue_;  // guarded by settle_mu_
+  bool settling_ = false;                  // guarded by settle_mu_; the thread is running
+  Status settle_status_;                   // guarded by settle_mu_
+  std::atomic<bool> settle_canceled_{false};  // RocksDB's CompactRangeOptions::canceled
+  std::thread settle_thread_;
 };
 
 }  // namespace traceledger::projections

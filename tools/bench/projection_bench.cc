@@ -13,7 +13,8 @@
 //  3. build every view (projections::AllViews()) from sequence 0;
 //  4. rebuild every view (ProjectionRunner::Rebuild, then catch up) and check the rebuilt rows
 //     are byte-identical to the first build's; after the build and the rebuild, what the views'
-//     background compactions read, wrote and took (RocksDB's cfstats);
+//     background compactions read, wrote and took (RocksDB's cfstats), then how long the
+//     compaction the runner starts after a catch-up (settle) was waited for, and its work;
 //  5. trace --traces random lots (LGTIN classes, or class + ILMD lot) backward, forward and both,
 //     with the default limits; latency percentiles overall and for answers of at most 10,000
 //     nodes.
@@ -178,6 +179,23 @@ void PrintCompactions(const char* phase, const CompactionWork& work) {
               phase, work.read_gb, work.write_gb, work.seconds, work.cpu_seconds);
 }
 
+// Waits for the compaction the runner starts after a catch-up (settle_after_entries); returns
+// its table row: the wall time waited after the catch-up returned, and its compactions.
+std::string WaitForSettle(projections::ProjectionRunner& runner) {
+  const CompactionWork before = ViewCompactions(runner);
+  const auto start = Clock::now();
+  if (Status s = runner.WaitUntilSettled(); !s.ok()) Die("compacting the views", s);
+  const double waited = Since(start);
+  const CompactionWork after = ViewCompactions(runner);
+  char line[256];
+  std::snprintf(line, sizeof(line),
+                "| then compacting the views (settle), waited for | read %.1f GB, wrote %.1f GB "
+                "| %.1f | CPU %.1f s |\n",
+                after.read_gb - before.read_gb, after.write_gb - before.write_gb, waited,
+                after.cpu_seconds - before.cpu_seconds);
+  return line;
+}
+
 double Percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
@@ -290,6 +308,7 @@ int Run(const Config& config) {
               static_cast<unsigned long long>(total), build_seconds,
               static_cast<double>(total) / build_seconds);
   PrintCompactions("build", ViewCompactions(**runner));
+  std::printf("%s", WaitForSettle(**runner).c_str());
   std::fflush(stdout);
   const auto built = Digests(**runner);
 
@@ -300,13 +319,16 @@ int Run(const Config& config) {
   }
   CatchUpWithProgress(**runner, *source, progress, "rebuild");
   const double rebuild_seconds = Since(rebuild_start);  // the drops included
+  const CompactionWork rebuild_compactions = ViewCompactions(**runner);
+  const std::string rebuild_settle = WaitForSettle(**runner);
   const auto rebuilt = Digests(**runner);
   const bool identical = built == rebuilt;
   std::printf("| rebuild all views from 0 (rows %s) | %llu | %.1f | %.0f |\n",
               identical ? "byte-identical to the first build" : "DIFFER from the first build",
               static_cast<unsigned long long>(total), rebuild_seconds,
               static_cast<double>(total) / rebuild_seconds);
-  PrintCompactions("rebuild", ViewCompactions(**runner));  // the dropped families' work is gone
+  PrintCompactions("rebuild", rebuild_compactions);  // the dropped families' work is gone
+  std::printf("%s", rebuild_settle.c_str());
   std::printf("\n");
   uint64_t rows = 0;
   // The digest, to compare the rows of two builds of the bench (same --events and --seed).

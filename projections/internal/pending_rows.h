@@ -127,12 +127,13 @@ class PendingRows {
   }
   void Put(std::string_view key, std::string_view value) {
     char* space = PutUnwritten(key, value.size());
-    // memmove: `value` may be (part of) this row's own value (PutUnwritten leaves its bytes).
+    // memmove: `value` may be (part of) this row's own value, in the room PutUnwritten reuses.
     if (!value.empty()) std::memmove(space, value.data(), value.size());
   }
   // Put of a value of `size` bytes that the caller then writes into the returned room, before
-  // the next call on this object (a message serialized in place, without a copy). The bytes of
-  // the row's value before stay where they were, unchanged.
+  // the next call on this object (a message serialized in place, without a copy). The room is
+  // the row's own if the value fits, its old bytes still in it (so Put memmoves: its value may
+  // be part of them); else new room, the old bytes left readable where they were.
   char* PutUnwritten(std::string_view key, size_t size) {
     Row& row = RowFor(key, size);
     if (size > row.value_capacity_) {

@@ -85,8 +85,8 @@ class ViewReader {
  protected:
   friend class ViewScanner;
   friend class ProjectionRunner;
-  // Get without a copy: the value where it is (a row of the batch's, valid until the batch is
-  // written; or `*storage`, which the database's value is read into).
+  // Get without a copy: the value where it is (a row of the runner's, valid until that row is
+  // written again or the batch is; or `*storage`, which the database's value is read into).
   Result<std::optional<std::string_view>> Find(std::string_view key, std::string* storage) const;
 
   // One database iterator for the prefix scans of a batch being applied (the runner's readers

@@ -836,7 +836,7 @@ TEST_F(GeneratedChainTest, TracesOfAHundredThousandEventsEqualTheReference) {
   if (std::getenv("TL_TRACE_ROUNDS") == nullptr) return;
   // The rounds run once the compaction the runner started after the catch-up is done (the
   // views as a server's settle: RunnerOptions::settle_after_entries); with
-  // TL_TRACE_COMPACTED=1, after every level, the last one too, is compacted again into one.
+  // TL_TRACE_COMPACTED=1, after a full compaction too (the last level rewritten as well).
   ASSERT_TRUE(runners_.at("views")->WaitUntilSettled().ok());
   if (std::getenv("TL_TRACE_COMPACTED") != nullptr) {
     const ViewStore& store = runners_.at("views")->store();

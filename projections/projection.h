@@ -55,13 +55,9 @@ class ViewReader {
               const std::function<bool(std::string_view, std::string_view)>& visit) const;
   template <typename M>
   Result<std::optional<M>> GetMessage(std::string_view key) const {
-    std::string storage;
-    TL_ASSIGN_OR_RETURN(std::optional<std::string_view> bytes, Find(key, &storage));
-    if (!bytes.has_value()) return std::optional<M>();
     std::optional<M> message(std::in_place);
-    if (!message->ParseFromArray(bytes->data(), static_cast<int>(bytes->size()))) {
-      return Status::DataLoss("view row does not decode as " + M::descriptor()->full_name());
-    }
+    TL_ASSIGN_OR_RETURN(const bool found, ReadMessage(key, &*message));
+    if (!found) return std::optional<M>();
     return message;
   }
   // GetMessage into `*message`, which is cleared first: true if the row exists (else
@@ -154,6 +150,9 @@ class ViewRows : public ViewReader {
 
  private:
   friend class ProjectionRunner;
+  // The batch's rows, once `key` is checked to be a row key (not the cursor's).
+  PendingRows& RowsToPut(std::string_view key);
+
   std::vector<std::pair<std::string, ViewReader>> dependencies_;
 };
 

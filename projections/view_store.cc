@@ -329,19 +329,20 @@ Status ViewScanner::Scan(std::string_view prefix,
   return MergedScan(iterator_.get(), reader_.pending_, prefix, visit);
 }
 
-void ViewRows::Put(std::string_view key, std::string_view value) {
+PendingRows& ViewRows::RowsToPut(std::string_view key) {
   TL_ASSERT(!key.empty());
   TL_ASSERT(key[0] != '\0');  // 0x00 keys are the cursor's
   TL_ASSERT(pending_ != nullptr);
-  pending_->Put(key, value);
+  return *pending_;
+}
+
+void ViewRows::Put(std::string_view key, std::string_view value) {
+  RowsToPut(key).Put(key, value);
 }
 
 void ViewRows::PutMessage(std::string_view key, const google::protobuf::Message& message) {
-  TL_ASSERT(!key.empty());
-  TL_ASSERT(key[0] != '\0');  // 0x00 keys are the cursor's
-  TL_ASSERT(pending_ != nullptr);
   const size_t size = message.ByteSizeLong();
-  SerializeDeterministically(message, size, pending_->PutUnwritten(key, size));
+  SerializeDeterministically(message, size, RowsToPut(key).PutUnwritten(key, size));
 }
 
 void ViewRows::Delete(std::string_view key) {

@@ -503,9 +503,8 @@ Result<uint64_t> ProjectionRunner::CatchUp(EntrySource& source, const std::atomi
     advanced = std::max(advanced, slots_[i].next - before[i]);
     written.emplace_back(slots_[i].projection->name());
   }
-  if (options_.settle_after_entries > 0 && advanced >= options_.settle_after_entries) {
-    store_->SettleInBackground(written);
-  }
+  settle_started_ = options_.settle_after_entries > 0 && advanced >= options_.settle_after_entries;
+  if (settle_started_) store_->SettleInBackground(written);
   return applied;
 }
 

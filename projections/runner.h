@@ -94,6 +94,9 @@ class ProjectionRunner {
   // Waits for the views' compaction after a catch-up (RunnerOptions::settle_after_entries),
   // if one is running; its first error, if any.
   Status WaitUntilSettled() { return store_->WaitUntilSettled(); }
+  bool SettledWithin(std::chrono::milliseconds timeout) { return store_->SettledWithin(timeout); }
+  // Whether the last CatchUp started the views' compaction (it may be done by now).
+  bool settle_started() const { return settle_started_; }
   // Empties `name` and every view it depends on; the next CatchUp rebuilds them from 0.
   Status Rebuild(std::string_view name);
 
@@ -150,6 +153,7 @@ class ProjectionRunner {
   std::unique_ptr<ViewStore> store_;
   std::vector<Slot> slots_;  // dependencies before dependents
   std::vector<Group> groups_;
+  bool settle_started_ = false;  // by the last CatchUp
 };
 
 }  // namespace traceledger::projections

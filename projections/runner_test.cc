@@ -240,6 +240,7 @@ TEST_F(RunnerTest, ALongCatchUpLeavesItsViewsCompactedAndAShortOneAsWritten) {
     Append(30, 4);
     for (ProjectionRunner* runner : {batches.get(), files.get(), never.get()}) {
       ASSERT_TRUE(runner->CatchUp(*source_).ok());
+      EXPECT_FALSE(runner->settle_started());
       ASSERT_TRUE(runner->WaitUntilSettled().ok());  // none started: returns at once
     }
   }
@@ -250,6 +251,7 @@ TEST_F(RunnerTest, ALongCatchUpLeavesItsViewsCompactedAndAShortOneAsWritten) {
   Append(150, 4);
   for (ProjectionRunner* runner : {batches.get(), files.get(), never.get()}) {
     ASSERT_TRUE(runner->CatchUp(*source_).ok());
+    EXPECT_EQ(runner->settle_started(), runner != never.get());
     ASSERT_TRUE(runner->WaitUntilSettled().ok());
   }
   // Settled: one sorted run, the same rows as the views left as written.

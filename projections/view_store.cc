@@ -588,6 +588,11 @@ Status ViewStore::WaitUntilSettled() {
   return std::exchange(settle_status_, Status::Ok());
 }
 
+bool ViewStore::SettledWithin(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(settle_mu_);
+  return settled_.wait_for(lock, timeout, [&] { return !settling_; });
+}
+
 void ViewStore::StopSettling() {
   settle_canceled_.store(true);
   if (settle_thread_.joinable()) settle_thread_.join();

@@ -7,6 +7,7 @@
 #define TRACELEDGER_PROJECTIONS_VIEW_STORE_H_
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -78,6 +79,8 @@ class ViewStore {
   void SettleInBackground(const std::vector<std::string>& views);
   // Waits until no settle is running; the first error of the settles since the last call.
   Status WaitUntilSettled();
+  // Waits at most `timeout` for no settle to be running: false if one still is.
+  bool SettledWithin(std::chrono::milliseconds timeout);
   // Every row of `view`, cursor included, in key order (for comparisons in tests and tools).
   Status ForEach(std::string_view view,
                  const std::function<bool(std::string_view, std::string_view)>& visit) const;

@@ -502,7 +502,10 @@ TEST(ProjectCrashTest, ViewsKilledAtRandomAndRestartedEqualAFreshRebuild) {
   // 3. `--rebuild genealogy` empties genealogy (and the views it depends on and that depend on
   // it) and rebuilds them: the same bytes again.
   {
-    Child rebuild(project({"--rebuild", "genealogy", "--once"}), (work / "rebuild.log").string());
+    // With a settle after 1,000 entries: --once waits for the views' compaction, and the
+    // compacted views are the same bytes.
+    Child rebuild(project({"--rebuild", "genealogy", "--once", "--settle-after-entries", "1000"}),
+                  (work / "rebuild.log").string());
     ASSERT_TRUE(rebuild.started());
     const std::optional<int> status = rebuild.Wait(kCatchUpTimeout);
     ASSERT_TRUE(status.has_value()) << "project --rebuild genealogy did not finish";
@@ -510,6 +513,7 @@ TEST(ProjectCrashTest, ViewsKilledAtRandomAndRestartedEqualAFreshRebuild) {
         << "project --rebuild genealogy --once: " << DescribeStatus(*status) << "\n"
         << rebuild.log();
     EXPECT_NE(rebuild.log().find("rebuilding genealogy"), std::string::npos) << rebuild.log();
+    EXPECT_NE(rebuild.log().find("project views compacted"), std::string::npos) << rebuild.log();
     auto restarted = ViewStore::Open(views, names, ViewStore::Mode::kReadOnly);
     ASSERT_TRUE(restarted.ok()) << restarted.status().ToString();
     const std::string difference = CompareViews(**fresh, **restarted, names);

@@ -139,7 +139,9 @@ int Project(const Flags& flags) {
   auto report = flags.GetUint("report-interval-ms");
   auto batch_entries = flags.GetUint("batch-entries");
   auto table_file_min_rows = flags.GetUint("table-file-min-rows");
-  for (const auto* value : {&report, &batch_entries, &table_file_min_rows}) {
+  auto settle_after_entries = flags.GetUint("settle-after-entries");
+  for (const auto* value :
+       {&report, &batch_entries, &table_file_min_rows, &settle_after_entries}) {
     if (!value->ok()) return Fail(value->status());
   }
   projections::RunnerOptions options;
@@ -150,6 +152,7 @@ int Project(const Flags& flags) {
     return Fail(Status::InvalidArgument("--batch-entries must be at least 1"));
   }
   options.table_file_min_rows = table_file_min_rows->value_or(options.table_file_min_rows);
+  options.settle_after_entries = settle_after_entries->value_or(options.settle_after_entries);
   // A long catch-up (a first start, a rebuild) reports how far it is, every report interval.
   const auto interval = std::chrono::milliseconds(report->value_or(5000));
   auto last_report = std::chrono::steady_clock::now();
@@ -184,6 +187,20 @@ int Project(const Flags& flags) {
     auto applied = (*runner)->CatchUp(*source, &stop_requested);
     if (!applied.ok()) return Fail(applied.status());
     log_progress("caught-up");
+    // After a long catch-up the views are being compacted (RunnerOptions::settle_after_entries):
+    // waited for, so that what reads them next finds them settled; SIGTERM/SIGINT stops it
+    // (the views are whole either way).
+    if ((*runner)->settle_started()) {
+      std::fprintf(stderr, "traceledger: project compacting the views after the catch-up\n");
+      bool settled = false;
+      while (!settled && !stop_requested.load()) {
+        settled = (*runner)->SettledWithin(std::chrono::milliseconds(200));
+      }
+      if (settled) {
+        if (Status s = (*runner)->WaitUntilSettled(); !s.ok()) return Fail(s);
+        std::fprintf(stderr, "traceledger: project views compacted\n");
+      }
+    }
     return kExitOk;
   }
   // Follow: catch up, report lag now and then, until SIGTERM/SIGINT.
@@ -321,19 +338,21 @@ const std::map<std::string, Command>& Commands() {
        {"build the views (trace, holdings, recalls, alerts, ...) from the ledger",
         "traceledger project --data DIR [--views DIR/views] [--follower-dir DIR/follower]\n"
         "    [--rebuild NAME] [--once] [--report-interval-ms 5000] [--batch-entries 100000]\n"
-        "    [--table-file-min-rows 20000]\n"
+        "    [--table-file-min-rows 20000] [--settle-after-entries 100000]\n"
         "  Follows the ledger in DIR (written by another process: it reads the ledger's RocksDB\n"
         "  as a secondary instance) and applies every entry, in order, to every view: history,\n"
         "  genealogy (with the holdings), recalls, serials, cylinders, enforcement. Each view's\n"
         "  cursor is stored with its rows, so it resumes where it stopped. --rebuild NAME empties\n"
         "  that view (and the views it depends on) and rebuilds it from the first entry. --once\n"
-        "  catches up and exits. Logs the lag (entries behind the head), also during a long\n"
-        "  catch-up, every --report-interval-ms. Stops cleanly on SIGTERM/SIGINT.\n"
+        "  catches up and exits (after a catch-up of --settle-after-entries or more, once the\n"
+        "  views it wrote are compacted for reading; a follower compacts them in the background;\n"
+        "  0: never). Logs the lag (entries behind the head), also during a long catch-up,\n"
+        "  every --report-interval-ms. Stops cleanly on SIGTERM/SIGINT.\n"
         "  --batch-entries: entries applied in memory before the views are written (memory:\n"
         "  about 5 KB each). --table-file-min-rows: writes of at least this many rows go in as\n"
         "  SST files (catch-up, rebuild), smaller ones as write batches; 0: always files.",
         {"data", "views", "follower-dir", "rebuild", "report-interval-ms", "batch-entries",
-         "table-file-min-rows"},
+         "table-file-min-rows", "settle-after-entries"},
         {"once"},
         Project}},
   };

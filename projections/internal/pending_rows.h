@@ -25,8 +25,8 @@
 // component (FirstComponentPrefixLength: the tag and the object id, the unit every view scans
 // by), or into the group of the keys without one. A group is sorted the first time it is
 // scanned and after that only for the rows added since (sorted, then merged): most groups are
-// never scanned while applying and are sorted once, when the batch is written, after the
-// groups themselves are sorted by their first component.
+// never scanned while applying. When the batch is written, all its rows are put in order at
+// once, by a radix sort of their keys (ForEachInOrder), not group by group.
 //
 // Rows never move once added: the rows Find and Under return stay valid until Clear, while
 // rows are added or changed (MergedScan holds them while its visitor may write the view); a
@@ -194,39 +194,24 @@ class PendingRows {
 
   // Calls visit(row) for every row, in key order.
   //
-  // Why in two passes: the rows are spread over the arena in the order they were written, so
-  // most rows cost the walk a cache miss. The first pass puts the row numbers in key order
-  // (following the groups' links, which are apart from the rows, and reading a row only to
-  // sort a group of several); the second visits them, asking for the rows a few ahead of the
-  // one visited, so that their misses overlap.
+  // Why not a comparison sort of the rows: the rows are spread over the arena, so every
+  // comparison of two keys cost two cache misses, and n log n of them were most of putting a
+  // batch in order (it sorted the groups by first component, then each group). Instead the row
+  // numbers are sorted by their keys' first 8 bytes (read once per row, a few rows ahead of the
+  // one read, so that the misses overlap), then each run of rows with the same 8 bytes by the
+  // next 8, and so on (a most-significant-digit radix sort with 8-byte digits and std::sort
+  // per digit); runs of a few rows are sorted by comparing their keys.
   void ForEachInOrder(const std::function<void(const Row&)>& visit) const {
     if (size() == 0) return;
-    // Groups are contiguous in key order and ordered by their first component (which ends at
-    // its first 0x00 after the tag, so none is a prefix of another); a key without one goes
-    // before a group exactly when it sorts before the group's first component.
-    std::vector<std::pair<std::string_view, uint32_t>> order;  // first component, group
-    order.reserve(groups_.size());
-    for (uint32_t group = kFirstGroup; group < groups_.size(); ++group) {
-      order.emplace_back(groups_[group].first_component, group);
+    std::vector<ByChunk> order(size());
+    for (uint32_t row = 0; row < order.size(); ++row) {
+      order[row] = ByChunk{0, row, rows_[row]->key_size_};
     }
-    std::sort(order.begin(), order.end());
-    std::vector<uint32_t> ungrouped;
-    InOrder(groups_[kUngrouped], &ungrouped);
-    std::vector<uint32_t> ordered;  // every row, in key order
-    ordered.reserve(size());
-    auto next = ungrouped.begin();
-    for (const auto& [first_component, group] : order) {
-      for (; next != ungrouped.end() && Key(*next) < first_component; ++next) {
-        ordered.push_back(*next);
-      }
-      InOrder(groups_[group], &ordered);
-    }
-    ordered.insert(ordered.end(), next, ungrouped.end());
-    TL_ASSERT(ordered.size() == size());
+    SortByKey(order.data(), order.data() + order.size(), 0);
     constexpr size_t kAhead = 8;  // rows asked for ahead of the one visited
-    for (size_t i = 0; i < ordered.size(); ++i) {
-      if (i + kAhead < ordered.size()) __builtin_prefetch(rows_[ordered[i + kAhead]]);
-      visit(*rows_[ordered[i]]);
+    for (size_t i = 0; i < order.size(); ++i) {
+      if (i + kAhead < order.size()) __builtin_prefetch(rows_[order[i + kAhead].row]);
+      visit(*rows_[order[i].row]);
     }
   }
 
@@ -479,19 +464,77 @@ class PendingRows {
     std::inplace_merge(sorted.begin(), middle, sorted.end(), LessInGroup(group));
     return sorted;
   }
-  // Appends the group's rows in key order to `out`: the sorted copy if it is up to date, else
-  // sorted here (most groups are never scanned and are sorted only when the batch is written).
-  void InOrder(const Group& group, std::vector<uint32_t>* out) const {
-    if (group.sorted.size() == group.size) {
-      out->insert(out->end(), group.sorted.begin(), group.sorted.end());
+  // A row to be put in key order, and 8 bytes of its key read as a big-endian number.
+  struct ByChunk {
+    uint64_t chunk;
+    uint32_t row;
+    uint32_t key_size;
+  };
+  // The key bytes [offset, offset + 8) as a big-endian number, zeros past the key's end.
+  static uint64_t ChunkAt(std::string_view key, size_t offset) {
+    unsigned char bytes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    if (offset < key.size()) {
+      std::memcpy(bytes, key.data() + offset, std::min<size_t>(8, key.size() - offset));
+    }
+    uint64_t chunk;
+    std::memcpy(&chunk, bytes, sizeof chunk);
+    return __builtin_bswap64(chunk);
+  }
+  // The length of the prefix `a` and `b` share, given that they share their first `from` bytes
+  // and are at least `limit` bytes long (at most `limit`).
+  static size_t CommonPrefix(std::string_view a, std::string_view b, size_t from, size_t limit) {
+    size_t n = from;
+    for (; n + 8 <= limit; n += 8) {
+      if (Load64(a.data() + n) != Load64(b.data() + n)) break;
+    }
+    while (n < limit && a[n] == b[n]) ++n;
+    return n;
+  }
+  // Puts [begin, end) in key order, given that their keys agree on their first `offset` bytes
+  // and are longer than that.
+  void SortByKey(ByChunk* begin, ByChunk* end, size_t offset) const {
+    constexpr ptrdiff_t kFew = 16;  // runs this short are sorted by comparing keys
+    if (end - begin <= kFew) {
+      for (ByChunk* it = begin; it != end; ++it) __builtin_prefetch(rows_[it->row]);
+      std::sort(begin, end, [&](const ByChunk& a, const ByChunk& b) {
+        return Key(a.row).substr(offset) < Key(b.row).substr(offset);
+      });
       return;
     }
-    const auto begin = static_cast<std::ptrdiff_t>(out->size());
-    for (uint32_t row = group.first; row != kEmpty; row = next_[row]) out->push_back(row);
-    if (group.size > 1) {
-      // The rows' keys are compared: ask for all of them before the first comparison.
-      for (auto it = out->begin() + begin; it != out->end(); ++it) __builtin_prefetch(rows_[*it]);
-      std::sort(out->begin() + begin, out->end(), LessInGroup(group));
+    constexpr ptrdiff_t kAhead = 8;  // rows asked for ahead of the one read
+    // While reading the keys, also how many bytes all of them share with the first (at least
+    // `offset`): keys with long common prefixes ("o" 0x00 "urn:epc:id:sgtin:...") would take
+    // a pass over the run for every 8 of them.
+    const std::string_view first = Key(begin->row);
+    size_t common = first.size();
+    for (ByChunk* it = begin; it != end; ++it) {
+      if (end - it > kAhead) __builtin_prefetch(rows_[it[kAhead].row]);
+      const std::string_view key = Key(it->row);
+      it->chunk = ChunkAt(key, offset);
+      common = CommonPrefix(first, key, offset, std::min(common, key.size()));
+    }
+    if (common >= offset + 8) {
+      // The keys agree on their next `common - offset` bytes: sort by the bytes after them.
+      // A key that ends there is the prefix of every other (at most one: keys are unique).
+      ByChunk* longer = std::partition(
+          begin, end, [&](const ByChunk& c) { return c.key_size <= common; });
+      SortByKey(longer, end, common);
+      return;
+    }
+    std::sort(begin, end, [](const ByChunk& a, const ByChunk& b) { return a.chunk < b.chunk; });
+    for (ByChunk* run = begin; run != end;) {
+      ByChunk* run_end = run + 1;
+      while (run_end != end && run_end->chunk == run->chunk) ++run_end;
+      if (run_end - run > 1) {
+        // Keys that end within these 8 bytes (their zeros past the end equal to the others'
+        // bytes) are prefixes of the longer ones: they come first, the shorter first.
+        ByChunk* longer = std::partition(
+            run, run_end, [&](const ByChunk& c) { return c.key_size <= offset + 8; });
+        std::sort(run, longer,
+                  [](const ByChunk& a, const ByChunk& b) { return a.key_size < b.key_size; });
+        if (run_end - longer > 1) SortByKey(longer, run_end, offset + 8);
+      }
+      run = run_end;
     }
   }
 

@@ -3,6 +3,8 @@
 //   BM_UnorderedMapReference  std::unordered_map<std::string, std::string> inserts (reference)
 //   BM_PutNewKeys             PendingRows::Put of new keys (history rows: the common write)
 //   BM_ForEachInOrder         PendingRows::ForEachInOrder over those rows (the table file's order)
+//   BM_ForEachInOrderMixed    the same over genealogy-shaped rows: out-edges, in-edges, holder
+//                             rows, by-party rows and contents, of serials, lots and cases
 // 600,000 keys "h" object 0x00 time sequence over 200,000 objects, as one view's rows of a few
 // 100,000-entry batches: far more than the caches hold, as in the runner. Each iteration fills a
 // PendingRows that is cleared and reused (as the runner does), one of three in turn, so a table
@@ -45,6 +47,46 @@ const std::vector<std::string>& Keys() {
   return keys;
 }
 
+// Genealogy-shaped keys: what a batch of the mixed chain writes to that view, in kinds and key
+// shapes (several tags, ids of several schemes and lengths, parties, times and sequences).
+const std::vector<std::string>& MixedKeys() {
+  static const std::vector<std::string> keys = [] {
+    std::mt19937_64 random(2);
+    auto object = [&] {
+      switch (random() % 3) {
+        case 0: return "urn:epc:id:sgtin:9521101.000001." + std::to_string(random() % 150000);
+        case 1:
+          return "urn:epc:class:lgtin:9521101.0" + std::to_string(random() % 40) + "." +
+                 std::to_string(random() % 3000);
+        default: return "urn:epc:id:sscc:9521101." + std::to_string(random() % 20000);
+      }
+    };
+    auto party = [&] { return "urn:epc:id:pgln:9521101." + std::to_string(random() % 900); };
+    std::vector<std::string> out;
+    out.reserve(kKeys);
+    for (size_t i = 0; i < kKeys; ++i) {
+      const auto time = static_cast<int64_t>(random() % 1000000000);
+      switch (random() % 6) {
+        case 0:
+        case 1:
+          out.push_back(Key("o").Str(object()).Time(time).U64(i).Str("shipped").Str(party()).str());
+          break;
+        case 2:
+          out.push_back(Key("i").Str(object()).Time(time).U64(i).Str("transform").Str(object())
+                            .str());
+          break;
+        case 3:  // a holder row: the latest time there is
+          out.push_back(Key("o").Str(object()).Time(INT64_MAX).U64(0).Str(party()).str());
+          break;
+        case 4: out.push_back(Key("p").Str(party()).Str(object()).str()); break;
+        default: out.push_back(Key("c").Str(object()).Str(object()).str()); break;
+      }
+    }
+    return out;
+  }();
+  return keys;
+}
+
 void BM_UnorderedMapReference(benchmark::State& state) {
   const std::vector<std::string>& keys = Keys();
   for (auto _ : state) {
@@ -69,8 +111,7 @@ void BM_PutNewKeys(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * keys.size()));
 }
 
-void BM_ForEachInOrder(benchmark::State& state) {
-  const std::vector<std::string>& keys = Keys();
+void ForEachInOrder(benchmark::State& state, const std::vector<std::string>& keys) {
   PendingRows rows[3];
   for (PendingRows& pending : rows) {
     for (const std::string& key : keys) pending.Put(key, kValue);
@@ -85,9 +126,13 @@ void BM_ForEachInOrder(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * keys.size()));
 }
 
+void BM_ForEachInOrder(benchmark::State& state) { ForEachInOrder(state, Keys()); }
+void BM_ForEachInOrderMixed(benchmark::State& state) { ForEachInOrder(state, MixedKeys()); }
+
 BENCHMARK(BM_UnorderedMapReference)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_PutNewKeys)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ForEachInOrder)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ForEachInOrderMixed)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace traceledger::projections

@@ -12,9 +12,10 @@
 //     view;
 //  3. build every view (projections::AllViews()) from sequence 0;
 //  4. rebuild every view (ProjectionRunner::Rebuild, then catch up) and check the rebuilt rows
-//     are byte-identical to the first build's; after the build and the rebuild, what the views'
-//     background compactions read, wrote and took (RocksDB's cfstats), then how long the
-//     compaction the runner starts after a catch-up (settle) was waited for, and its work;
+//     are byte-identical to the first build's; after the build and the rebuild, the process's
+//     CPU time during it (every thread), what the views' background compactions read, wrote
+//     and took (RocksDB's cfstats), then how long the compaction the runner starts after a
+//     catch-up (settle) was waited for, and its work;
 //  5. trace --traces random lots (LGTIN classes, or class + ILMD lot) backward, forward and both,
 //     with the default limits; latency percentiles overall and for answers of at most 10,000
 //     nodes.
@@ -29,6 +30,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <sys/resource.h>
 
 #include <google/protobuf/util/json_util.h>
 #include <rocksdb/db.h>
@@ -174,6 +177,24 @@ CompactionWork ViewCompactions(const projections::ProjectionRunner& runner) {
   return work;
 }
 
+// CPU time of every thread of the process so far (user and system), in seconds.
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// The CPU a phase took, per entry, beside its wall time: the work it did, whatever share of the
+// cores the machine's other tenants left it (though its cache misses still vary with them:
+// 24.3-26.5 us/entry over three 1 M-event builds of one binary, docs/BENCHMARKS.md).
+void PrintCpu(const char* phase, uint64_t entries, double cpu_seconds) {
+  std::printf("| CPU of the %s (every thread, compactions included) | %llu | CPU %.1f s | "
+              "%.1f us/entry |\n",
+              phase, static_cast<unsigned long long>(entries), cpu_seconds,
+              cpu_seconds * 1e6 / static_cast<double>(entries));
+}
+
 void PrintCompactions(const char* phase, const CompactionWork& work) {
   std::printf("| views' compactions during the %s | read %.1f GB, wrote %.1f GB | %.1f | CPU %.1f s |\n",
               phase, work.read_gb, work.write_gb, work.seconds, work.cpu_seconds);
@@ -303,10 +324,13 @@ int Run(const Config& config) {
   auto runner = projections::ProjectionRunner::Open(
       config.dir + "/views", projections::AllViews(), Options(config, &progress));
   if (!runner.ok()) Die("opening the views", runner.status());
+  const double build_cpu_start = ProcessCpuSeconds();
   const double build_seconds = CatchUpWithProgress(**runner, *source, progress, "build");
+  const double build_cpu = ProcessCpuSeconds() - build_cpu_start;
   std::printf("| build all views (%zu) | %llu | %.1f | %.0f |\n", (*runner)->names().size(),
               static_cast<unsigned long long>(total), build_seconds,
               static_cast<double>(total) / build_seconds);
+  PrintCpu("build", total, build_cpu);
   PrintCompactions("build", ViewCompactions(**runner));
   std::printf("%s", WaitForSettle(**runner).c_str());
   std::fflush(stdout);
@@ -314,11 +338,13 @@ int Run(const Config& config) {
 
   // 4. Rebuild every view and compare.
   const auto rebuild_start = Clock::now();
+  const double rebuild_cpu_start = ProcessCpuSeconds();
   for (const std::string& name : (*runner)->names()) {
     if (Status s = (*runner)->Rebuild(name); !s.ok()) Die("rebuilding " + name, s);
   }
   CatchUpWithProgress(**runner, *source, progress, "rebuild");
   const double rebuild_seconds = Since(rebuild_start);  // the drops included
+  const double rebuild_cpu = ProcessCpuSeconds() - rebuild_cpu_start;
   const CompactionWork rebuild_compactions = ViewCompactions(**runner);
   const std::string rebuild_settle = WaitForSettle(**runner);
   const auto rebuilt = Digests(**runner);
@@ -327,6 +353,7 @@ int Run(const Config& config) {
               identical ? "byte-identical to the first build" : "DIFFER from the first build",
               static_cast<unsigned long long>(total), rebuild_seconds,
               static_cast<double>(total) / rebuild_seconds);
+  PrintCpu("rebuild", total, rebuild_cpu);
   PrintCompactions("rebuild", rebuild_compactions);  // the dropped families' work is gone
   std::printf("%s", rebuild_settle.c_str());
   std::printf("\n");

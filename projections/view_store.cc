@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -385,15 +386,20 @@ Result<std::unique_ptr<ViewStore>> ViewStore::Open(const std::string& dir,
     std::filesystem::create_directories(store->ingest_dir_, ec);
     if (ec) return Status::Unavailable("creating " + store->ingest_dir_ + ": " + ec.message());
     names.insert(names.end(), views.begin(), views.end());
-    // A view this build no longer keeps (the holdings had one until genealogy version 5): its
-    // rows are dropped once the database is open (which RocksDB does only with every column
-    // family). A new database has none to list.
+    // RocksDB opens a database for writing only with every column family it has. Of those not
+    // asked for, a retired view's is dropped once the database is open; the others are opened
+    // and left alone. A new database has none to list.
     std::vector<std::string> existing;
     if (rocksdb::DB::ListColumnFamilies(db_options, dir, &existing).ok()) {
+      std::vector<std::string> others;
       for (const std::string& name : existing) {
-        if (std::find(names.begin(), names.end(), name) == names.end()) retired.push_back(name);
+        if (std::find(names.begin(), names.end(), name) != names.end()) continue;
+        const bool is_retired = std::find(std::begin(kRetiredViews), std::end(kRetiredViews),
+                                          name) != std::end(kRetiredViews);
+        (is_retired ? retired : others).push_back(name);
       }
       names.insert(names.end(), retired.begin(), retired.end());
+      names.insert(names.end(), others.begin(), others.end());
     }
     store->table_file_options_ = std::make_unique<rocksdb::Options>(
         ViewDbOptions(false), ViewOptions(store->cache_));

@@ -41,10 +41,17 @@ struct ViewWrite {
   std::string_view cursor;  // the cursor row's value
 };
 
+// Views that earlier versions kept and this one does not (the holdings, until genealogy version
+// 5): their column families are dropped when the views database is opened for writing.
+inline constexpr std::string_view kRetiredViews[] = {"holdings"};
+
 class ViewStore {
  public:
   enum class Mode { kReadWrite, kReadOnly };
-  // Opens (creating in kReadWrite) the views database with a column family per view.
+  // Opens (creating in kReadWrite) the views database with a column family per view. In
+  // kReadWrite, views in the database that are not in `views` are dropped if retired
+  // (kRetiredViews), and otherwise kept as they are, unread and unwritten (a tool, test or
+  // other build that opens some of the views must not lose the others).
   static Result<std::unique_ptr<ViewStore>> Open(const std::string& dir,
                                                  const std::vector<std::string>& views,
                                                  Mode mode);

@@ -392,10 +392,16 @@ std::optional<OutEdgeKeyParts> ParseOutEdgeKey(std::string_view key) {
   return SplitEdgeKey(key, 'o');
 }
 
-bool ParseOutEdgeValue(std::string_view value, OutEdgeValueView* view) {
+namespace {
+
+// Calls on_varint(field, number), on_fixed64(field, bits) and on_bytes(field, bytes) for the
+// fields of protobuf wire-format `value`, in order (a 32-bit field is skipped). False if the
+// value is not well-formed: a tag of field 0 or cut short, a group, a length past the end.
+template <typename OnVarint, typename OnFixed64, typename OnBytes>
+bool ForEachWireField(std::string_view value, OnVarint&& on_varint, OnFixed64&& on_fixed64,
+                      OnBytes&& on_bytes) {
   // Wire types (protobuf encoding): varint, 64-bit, length-delimited, 32-bit.
   enum : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
-  *view = OutEdgeValueView();
   google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(value.data()),
                                             static_cast<int>(value.size()));
   while (in.CurrentPosition() < static_cast<int>(value.size())) {
@@ -406,21 +412,13 @@ bool ParseOutEdgeValue(std::string_view value, OutEdgeValueView* view) {
       case kVarint: {
         uint64_t number = 0;
         if (!in.ReadVarint64(&number)) return false;
-        if (field == v1::GenealogyEdge::kToKindFieldNumber) {
-          view->to_kind = static_cast<v1::NodeKind>(static_cast<int32_t>(number));
-        } else if (field == v1::GenealogyEdge::kRemovedFieldNumber) {
-          view->removed = number != 0;
-        } else if (field == v1::GenealogyEdge::kRemovedTimeUnixMicrosFieldNumber) {
-          view->removed_time_unix_micros = static_cast<int64_t>(number);
-        }
+        on_varint(field, number);
         break;
       }
       case kFixed64: {
         uint64_t bits = 0;
         if (!in.ReadLittleEndian64(&bits)) return false;
-        if (field == v1::GenealogyEdge::kQuantityFieldNumber) {
-          std::memcpy(&view->quantity, &bits, sizeof bits);
-        }
+        on_fixed64(field, bits);
         break;
       }
       case kLengthDelimited: {
@@ -430,14 +428,7 @@ bool ParseOutEdgeValue(std::string_view value, OutEdgeValueView* view) {
         if (size > value.size() - static_cast<size_t>(at) || !in.Skip(static_cast<int>(size))) {
           return false;
         }
-        const std::string_view bytes = value.substr(static_cast<size_t>(at), size);
-        if (field == v1::GenealogyEdge::kUomFieldNumber) {
-          view->uom = bytes;
-        } else if (field == v1::GenealogyEdge::kPartyFieldNumber) {
-          view->party = bytes;
-        } else if (field == v1::GenealogyEdge::kLocationFieldNumber) {
-          view->location = bytes;
-        }
+        on_bytes(field, value.substr(static_cast<size_t>(at), size));
         break;
       }
       case kFixed32: {
@@ -450,6 +441,57 @@ bool ParseOutEdgeValue(std::string_view value, OutEdgeValueView* view) {
     }
   }
   return true;
+}
+
+double DoubleOfBits(uint64_t bits) {
+  double number;
+  std::memcpy(&number, &bits, sizeof number);
+  return number;
+}
+
+}  // namespace
+
+bool ParseOutEdgeValue(std::string_view value, OutEdgeValueView* view) {
+  *view = OutEdgeValueView();
+  return ForEachWireField(
+      value,
+      [&](uint32_t field, uint64_t number) {
+        if (field == v1::GenealogyEdge::kToKindFieldNumber) {
+          view->to_kind = static_cast<v1::NodeKind>(static_cast<int32_t>(number));
+        } else if (field == v1::GenealogyEdge::kRemovedFieldNumber) {
+          view->removed = number != 0;
+        } else if (field == v1::GenealogyEdge::kRemovedTimeUnixMicrosFieldNumber) {
+          view->removed_time_unix_micros = static_cast<int64_t>(number);
+        }
+      },
+      [&](uint32_t field, uint64_t bits) {
+        if (field == v1::GenealogyEdge::kQuantityFieldNumber) view->quantity = DoubleOfBits(bits);
+      },
+      [&](uint32_t field, std::string_view bytes) {
+        if (field == v1::GenealogyEdge::kUomFieldNumber) {
+          view->uom = bytes;
+        } else if (field == v1::GenealogyEdge::kPartyFieldNumber) {
+          view->party = bytes;
+        } else if (field == v1::GenealogyEdge::kLocationFieldNumber) {
+          view->location = bytes;
+        }
+      });
+}
+
+bool ParseHolderValue(std::string_view value, HolderValueView* view) {
+  *view = HolderValueView();
+  return ForEachWireField(
+      value, [](uint32_t, uint64_t) {},
+      [&](uint32_t field, uint64_t bits) {
+        if (field == v1::Holding::kQuantityFieldNumber) view->quantity = DoubleOfBits(bits);
+      },
+      [&](uint32_t field, std::string_view bytes) {
+        if (field == v1::Holding::kUomFieldNumber) {
+          view->uom = bytes;
+        } else if (field == v1::Holding::kLocationFieldNumber) {
+          view->location = bytes;
+        }
+      });
 }
 
 Status ParseOutEdge(std::string_view key, std::string_view value, v1::GenealogyEdge* edge) {

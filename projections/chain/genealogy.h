@@ -115,6 +115,17 @@ struct OutEdgeValueView {
 // thousands of rows: parsing each into a GenealogyEdge, strings copied, was 7 % of a large one.
 bool ParseOutEdgeValue(std::string_view value, OutEdgeValueView* view);
 
+// The fields of a holder row's value (a Holding) a walk uses, read the same way.
+struct HolderValueView {
+  double quantity = 0;
+  std::string_view uom;
+  std::string_view location;
+};
+// False if `value` is not well-formed protobuf wire format. Parsing each holder row into a
+// Holding (strings copied and checked) was a sixth of the largest forward traces' CPU
+// (docs/BENCHMARKS.md, "session 17").
+bool ParseHolderValue(std::string_view value, HolderValueView* view);
+
 // An in-edge row's key taken apart: "i" to 0x00 | time | sequence | kind 0x00 | from 0x00,
 // as the parts of the edge it stands for (its value is the out-edge row's). nullopt if `key`
 // is no well-formed in-edge key (empty to, kind or from included).

@@ -336,5 +336,27 @@ TEST(OutEdgeValueTest, ReadsWhatProtobufWritesAndRejectsWhatItCannotRead) {
   }
 }
 
+TEST(HolderValueTest, ReadsWhatProtobufWritesAndRejectsWhatItCannotRead) {
+  v1::Holding holding;
+  holding.set_object_id(kLotA);  // fields the trace does not read: skipped
+  holding.set_party(kDepot);
+  holding.set_quantity(-3.25);  // a missing receipt
+  holding.set_uom("KGM");
+  holding.set_location(kPlantSite);
+  holding.set_last_sequence(41);
+  holding.set_last_time_unix_micros(-7);
+  std::string value = DeterministicBytes(holding);
+  value.append("\xa8\x06\x01");  // field 101, varint: unknown to this build
+  HolderValueView view;
+  ASSERT_TRUE(ParseHolderValue(value, &view));
+  EXPECT_EQ(view.quantity, -3.25);
+  EXPECT_EQ(view.uom, "KGM");
+  EXPECT_EQ(view.location, kPlantSite);
+  ASSERT_TRUE(ParseHolderValue("", &view));
+  EXPECT_EQ(view.quantity, 0);
+  EXPECT_TRUE(view.uom.empty());
+  EXPECT_FALSE(ParseHolderValue(value.substr(0, value.size() - 4), &view));  // cut short
+}
+
 }  // namespace
 }  // namespace traceledger::projections

@@ -10,12 +10,12 @@
 #include <set>
 #include <string>
 #include <tuple>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "projections/chain/genealogy.h"
 #include "projections/chain/holdings.h"
+#include "projections/internal/pending_rows.h"
 #include "projections/keys.h"
 
 namespace traceledger::projections {
@@ -37,18 +37,32 @@ bool IsCustody(std::string_view kind) {
 // named by a number: a large trace reaches thousands of nodes through tens of thousands of
 // edges, and strings copied per node and per edge (queue items, map keys, kept protobufs) were
 // most of its time. Equal numbers are equal strings.
+//
+// The index is an open-addressing table (linear probing, power-of-two size, at most half
+// full; each slot keeps 32 bits of the text's hash, so a probe seldom compares a text it does
+// not match), hashed as the pending rows are (PendingRows::HashKey). Why not a
+// std::unordered_map<std::string_view, Id>: its byte-at-a-time hash, modulo and chained
+// nodes were a third of the largest forward traces' CPU (docs/BENCHMARKS.md, "session 17").
 class Symbols {
  public:
   using Id = uint32_t;
 
   Id Intern(std::string_view text) {
-    auto it = index_.find(text);
-    if (it != index_.end()) return it->second;
-    TL_ASSERT(texts_.size() < std::numeric_limits<Id>::max());
-    const Id id = static_cast<Id>(texts_.size());
-    texts_.push_back(Store(text));
-    index_.emplace(texts_.back(), id);
-    return id;
+    const uint64_t hash = PendingRows::HashKey(text);
+    if ((texts_.size() + 1) * 2 > slots_.size()) Grow();
+    const auto tag = static_cast<uint32_t>(hash >> 32);
+    for (size_t i = hash & mask_;; i = (i + 1) & mask_) {  // bounded: at most half full
+      Slot& slot = slots_[i];
+      if (slot.id == kNone) {
+        TL_ASSERT(texts_.size() < kNone);
+        const Id id = static_cast<Id>(texts_.size());
+        texts_.push_back(Store(text));
+        hashes_.push_back(hash);
+        slot = Slot{id, tag};
+        return id;
+      }
+      if (slot.tag == tag && texts_[slot.id] == text) return slot.id;
+    }
   }
   // Intern, trying first `*recent`, the id this caller interned last (the edges read in a row
   // mostly share their source or target, unit, party and place): a compare instead of a hash.
@@ -62,8 +76,26 @@ class Symbols {
 
  private:
   static constexpr size_t kBlockBytes = 64 << 10;
+  static constexpr Id kNone = std::numeric_limits<Id>::max();  // an empty slot
+  static constexpr size_t kMinSlots = 64;
 
-  // A copy of `text` that never moves (index_ keys point at it).
+  struct Slot {
+    Id id = kNone;
+    uint32_t tag = 0;  // the high half of the text's hash
+  };
+
+  // Doubles the table and places every text again.
+  void Grow() {
+    slots_.assign(std::max(kMinSlots, slots_.size() * 2), Slot());
+    mask_ = slots_.size() - 1;
+    for (Id id = 0; id < hashes_.size(); ++id) {
+      size_t i = hashes_[id] & mask_;
+      while (slots_[i].id != kNone) i = (i + 1) & mask_;
+      slots_[i] = Slot{id, static_cast<uint32_t>(hashes_[id] >> 32)};
+    }
+  }
+
+  // A copy of `text` that never moves.
   std::string_view Store(std::string_view text) {
     if (blocks_.empty() || text.size() > block_bytes_ - block_used_) {
       block_bytes_ = std::max(kBlockBytes, text.size());
@@ -80,7 +112,9 @@ class Symbols {
   size_t block_bytes_ = 0;                       // of the last block
   size_t block_used_ = 0;
   std::vector<std::string_view> texts_;  // by Id
-  std::unordered_map<std::string_view, Id> index_;
+  std::vector<uint64_t> hashes_;         // by Id: HashKey of the text
+  std::vector<Slot> slots_;              // the ids by text; empty, or a power of two
+  size_t mask_ = 0;                      // slots_.size() - 1
 };
 
 using Symbol = Symbols::Id;
@@ -341,15 +375,15 @@ class Walk {
 
   // Keeps holder row `key` of `object` if it holds a positive quantity.
   Status ReadHolder(const OutEdgeKeyParts& key, std::string_view value, Symbol object) {
-    if (!holding_.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    HolderValueView holding;
+    if (!ParseHolderValue(value, &holding)) {
       return Status::DataLoss("holder row of " + std::string(symbols_[object]) +
                               " does not decode as traceledger.v1.Holding");
     }
-    if (holding_.quantity() >= kZeroQuantity) {
+    if (holding.quantity >= kZeroQuantity) {
       holders_.push_back(HolderRow{symbols_.Intern(key.to, &recent_.holder), object,
-                                   holding_.quantity(),
-                                   symbols_.Intern(holding_.uom(), &recent_.uom),
-                                   symbols_.Intern(holding_.location(), &recent_.location)});
+                                   holding.quantity, symbols_.Intern(holding.uom, &recent_.uom),
+                                   symbols_.Intern(holding.location, &recent_.location)});
     }
     return Status::Ok();
   }
@@ -419,7 +453,6 @@ class Walk {
   std::vector<FollowedEdge> followed_;
   std::vector<HolderRow> holders_;
   OutEdgeValueView edge_;  // the value of the row being read (its strings point into it)
-  v1::Holding holding_;    // the holder row being read
   struct {
     Symbol kind = kNoSymbol;
     Symbol other = kNoSymbol;  // the end of the edge that is not the node being expanded

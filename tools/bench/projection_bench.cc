@@ -187,7 +187,7 @@ double ProcessCpuSeconds() {
 
 // The CPU a phase took, per entry, beside its wall time: the work it did, whatever share of the
 // cores the machine's other tenants left it (though its cache misses still vary with them:
-// 24.3-26.5 us/entry over three 1 M-event builds of one binary, docs/BENCHMARKS.md).
+// 24.3-25.9 us/entry over three 1 M-event builds of one binary, docs/BENCHMARKS.md).
 void PrintCpu(const char* phase, uint64_t entries, double cpu_seconds) {
   std::printf("| CPU of the %s (every thread, compactions included) | %llu | CPU %.1f s | "
               "%.1f us/entry |\n",

@@ -50,6 +50,8 @@ class ViewReader {
   ViewReader(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, PendingRows* pending = nullptr)
       : db_(db), family_(family), pending_(pending) {}
   Result<std::optional<std::string>> Get(std::string_view key) const;
+  // Whether the row exists: Get without copying its value out.
+  Result<bool> Contains(std::string_view key) const;
   // Calls visit(key, value) for keys starting with `prefix`, in order, until it returns false.
   Status Scan(std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& visit) const;

@@ -480,7 +480,8 @@ Status ProjectionRunner::ApplyGroups(const std::vector<size_t>& groups,
     }
     cursor.set_version(slots_[i].projection->version());
     cursors.push_back(DeterministicBytes(cursor));
-    writes.push_back({slots_[i].projection->name(), slots_[i].pending.get(), cursors.back()});
+    writes.push_back({slots_[i].projection->name(), slots_[i].pending.get(), cursors.back(),
+                      slot.keys_complete ? slot.stored_keys.get() : nullptr});
     row_count += slots_[i].pending->size();
   }
   TL_RETURN_IF_ERROR(store_->Write(writes, row_count >= options_.table_file_min_rows));

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <rocksdb/table_properties.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -269,6 +270,64 @@ TEST_F(RunnerTest, ALongCatchUpLeavesItsViewsCompactedAndAShortOneAsWritten) {
 // Reads, changes and deletes a few rows per entry, chosen by the entry's number from a small
 // set of keys, so that rows are read in one batch, written or deleted in the next, read absent,
 // and so on: its rows depend on every read answering what the view holds at that entry.
+// Keeps the latest entry's row only ("t" rows), and writes then deletes a row of each entry's
+// own ("g" rows): deletes of rows stored by an earlier batch, and of rows never stored.
+class Churn : public Projection {
+ public:
+  std::string_view name() const override { return "churn"; }
+  uint32_t version() const override { return 1; }
+  Status Apply(const AppliedEntry& entry, ViewRows& rows) override {
+    if (entry.sequence > 0) rows.Delete(Key("t").U64(entry.sequence - 1).str());
+    rows.Put(Key("t").U64(entry.sequence).str(), "latest");
+    rows.Put(Key("g").U64(entry.sequence).str(), "gone");
+    rows.Delete(Key("g").U64(entry.sequence).str());
+    return Status::Ok();
+  }
+};
+
+uint64_t TombstonesInTableFiles(const ViewStore& store, std::string_view view) {
+  rocksdb::TablePropertiesCollection tables;
+  EXPECT_TRUE(store.db()->GetPropertiesOfAllTables(store.family(view), &tables).ok());
+  uint64_t deletions = 0;
+  for (const auto& [file, properties] : tables) deletions += properties->num_deletions;
+  return deletions;
+}
+
+TEST_F(RunnerTest, OnlyRowsTheViewStoredLeaveATombstoneWhenDeleted) {
+  auto open = [&](const std::string& name, size_t table_file_min_rows) {
+    std::vector<std::unique_ptr<Projection>> projections;
+    projections.push_back(std::make_unique<Churn>());
+    RunnerOptions options;
+    options.batch_entries = 10;
+    options.table_file_min_rows = table_file_min_rows;
+    options.settle_after_entries = 0;  // the table files stay as ingested
+    return *ProjectionRunner::Open(Views(name), std::move(projections), options);
+  };
+  auto files = open("files", 0);
+  auto batches = open("batches", SIZE_MAX);
+  Append(50, 3);
+  ASSERT_TRUE(files->CatchUp(*source_).ok());
+  ASSERT_TRUE(batches->CatchUp(*source_).ok());
+  // Five batches: each after the first deletes the row the one before stored last. The other
+  // 45 "t" deletes and the 50 "g" ones are of rows put in the same batch, never stored.
+  EXPECT_EQ(TombstonesInTableFiles(files->store(), "churn"), 4u);
+  const std::map<std::string, std::string> latest = {
+      {std::string(kCursorKey), Dump(files->store(), "churn").at(std::string(kCursorKey))},
+      {Key("t").U64(49).str(), "latest"}};
+  EXPECT_EQ(Dump(files->store(), "churn"), latest);
+  EXPECT_EQ(Dump(batches->store(), "churn"), latest);
+
+  // Reopened, a runner does not know which keys the view holds: every delete is written, and
+  // the stored row is gone.
+  files.reset();
+  files = open("files", 0);
+  Append(1, 3);
+  ASSERT_TRUE(files->CatchUp(*source_).ok());
+  EXPECT_EQ(TombstonesInTableFiles(files->store(), "churn"), 4u + 2);  // "t" 49, "g" 50
+  EXPECT_EQ(Dump(files->store(), "churn").count(Key("t").U64(49).str()), 0u);
+  EXPECT_EQ(Dump(files->store(), "churn").at(Key("t").U64(50).str()), "latest");
+}
+
 class ReadModifyWrite : public Projection {
  public:
   std::string_view name() const override { return "rmw"; }

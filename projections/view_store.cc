@@ -139,6 +139,12 @@ Result<std::optional<std::string>> ViewReader::Get(std::string_view key) const {
   return std::optional<std::string>(*value);
 }
 
+Result<bool> ViewReader::Contains(std::string_view key) const {
+  std::string storage;
+  TL_ASSIGN_OR_RETURN(std::optional<std::string_view> value, Find(key, &storage));
+  return value.has_value();
+}
+
 Result<std::optional<std::string_view>> ViewReader::Find(std::string_view key,
                                                           std::string* storage) const {
   auto value_of = [](const PendingRows::Row& row) {
@@ -154,13 +160,16 @@ Result<std::optional<std::string_view>> ViewReader::Find(std::string_view key,
   if (pending_ != nullptr) {
     if (const PendingRows::Row* row = pending_->Find(key, hash)) return value_of(*row);
   }
+  // Never written since the view was empty: neither stored nor among the batch before's rows.
+  // Looked at before `reading`, which holds only keys that pass it: most keys read and not
+  // written in this batch were never stored (an object that is no container, a first holding),
+  // and each table looked in is a cache miss.
+  if (known_.stored_keys != nullptr && !known_.stored_keys->MayContain(hash)) {
+    return std::optional<std::string_view>();
+  }
   if (known_.reading != nullptr) {
     // Read already in this batch (the database does not change until the batch is written).
     if (const PendingRows::Row* row = known_.reading->Find(key, hash)) return value_of(*row);
-  }
-  // Never written since the view was empty: neither stored nor among the batch before's rows.
-  if (known_.stored_keys != nullptr && !known_.stored_keys->MayContain(hash)) {
-    return std::optional<std::string_view>();
   }
   // The batch before's rows, then what it read: what the database holds for those keys now.
   const PendingRows::Row* known = nullptr;
@@ -403,6 +412,12 @@ Result<std::unique_ptr<ViewStore>> ViewStore::Open(const std::string& dir,
     }
     store->table_file_options_ = std::make_unique<rocksdb::Options>(
         ViewDbOptions(false), ViewOptions(store->cache_));
+    // The table files a catch-up ingests are not compressed: they land in level 0 and are read
+    // by the batches after them, then merged by a compaction, which compresses its output as
+    // the view's options say. Compressing them was ~4 % of applying a batch, and each block
+    // read from them before their compaction was decompressed again (docs/BENCHMARKS.md,
+    // "session 18").
+    store->table_file_options_->compression = rocksdb::kNoCompression;
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& name : names) {
@@ -473,6 +488,19 @@ Status ViewStore::Write(const std::vector<ViewWrite>& writes, bool as_table_file
   return as_table_files ? WriteTableFiles(writes) : WriteBatch(writes);
 }
 
+namespace {
+
+// A row deleted in the batch whose key the view never stored: there is nothing to delete, and
+// its tombstone would only be carried from file to file until a compaction reached the last
+// level. Why: a holding that appears and goes within one batch, or a container packed and
+// unpacked, left ~1 tombstone per 2 entries.
+bool NeverStored(const ViewWrite& write, const PendingRows::Row& row) {
+  return !row.has_value() && write.stored_keys != nullptr &&
+         !write.stored_keys->MayContain(row.key_hash());
+}
+
+}  // namespace
+
 Status ViewStore::WriteBatch(const std::vector<ViewWrite>& writes) {
   rocksdb::WriteBatch batch;
   for (const ViewWrite& write : writes) {
@@ -480,6 +508,7 @@ Status ViewStore::WriteBatch(const std::vector<ViewWrite>& writes) {
     if (handle == nullptr) return Status::NotFound("no view " + std::string(write.view));
     rocksdb::Status s;
     write.rows->ForEachInOrder([&](const PendingRows::Row& row) {
+      if (NeverStored(write, row)) return;
       const rocksdb::Slice key(row.key().data(), row.key().size());
       const rocksdb::Slice value(row.value().data(), row.value().size());
       if (s.ok()) s = row.has_value() ? batch.Put(handle, key, value) : batch.Delete(handle, key);
@@ -521,6 +550,7 @@ Status ViewStore::WriteTableFiles(const std::vector<ViewWrite>& writes) {
         "writing a view cursor"));
     rocksdb::Status s;
     write.rows->ForEachInOrder([&](const PendingRows::Row& row) {
+      if (NeverStored(write, row)) return;
       const rocksdb::Slice key(row.key().data(), row.key().size());
       const rocksdb::Slice value(row.value().data(), row.value().size());
       if (s.ok()) s = row.has_value() ? writer.Put(key, value) : writer.Delete(key);

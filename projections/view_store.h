@@ -39,6 +39,10 @@ struct ViewWrite {
   std::string_view view;
   const PendingRows* rows = nullptr;
   std::string_view cursor;  // the cursor row's value
+  // If set: a superset of the keys the view holds in the database (the runner's filter of every
+  // key written since it saw the view empty). A deleted row whose key it does not hold was
+  // never stored, so its tombstone is not written.
+  const KeyFilter* stored_keys = nullptr;
 };
 
 // Views that earlier versions kept and this one does not (the holdings, until genealogy version

@@ -44,6 +44,22 @@ TEST_F(HistoryTest, EveryEventNamingAnObjectInTimeOrderWithItsRole) {
       sampling,  // appended last, but happened at minute 25
   });
   CatchUp();
+  // Every row is its item's canonical encoding: the role each row appends to the bytes
+  // serialized once per event gives what serializing the whole item would.
+  size_t rows = 0;
+  ASSERT_TRUE(Reader(kHistoryView)
+                  .Scan("h",
+                        [&](std::string_view, std::string_view value) {
+                          v1::HistoryItem item;
+                          EXPECT_TRUE(
+                              item.ParseFromArray(value.data(), static_cast<int>(value.size())));
+                          EXPECT_FALSE(item.role().empty());
+                          EXPECT_EQ(value, DeterministicBytes(item));
+                          ++rows;
+                          return true;
+                        })
+                  .ok());
+  EXPECT_EQ(rows, 8u);  // lot A 5, lot P, the pallet and the case
   auto history = ObjectHistory(Reader(kHistoryView), kLotA, 100);
   ASSERT_TRUE(history.ok()) << history.status().ToString();
   EXPECT_EQ(Steps(*history), (std::vector<std::string>{

@@ -257,8 +257,7 @@ class SerialsProjection : public Projection {
   static Result<bool> IsSerial(ViewRows& rows, std::string_view id, bool is_container) {
     if (!IsTrackedSerial(id)) return false;
     if (!is_container) return true;
-    TL_ASSIGN_OR_RETURN(std::optional<std::string> state, rows.Get(StateKey(id)));
-    return state.has_value();
+    return rows.Contains(StateKey(id));
   }
 
   // Serials packed (transitively) in `container`, depth first in key order.
@@ -276,8 +275,8 @@ class SerialsProjection : public Projection {
     for (const std::string& child : children) {
       if (!visited->insert(child).second) continue;  // a cycle in bad data
       if (IsTrackedSerial(child)) {  // only tracked serials have a state row (IsSerial)
-        TL_ASSIGN_OR_RETURN(std::optional<std::string> state, rows.Get(StateKey(child)));
-        if (state.has_value()) out->emplace_back(child, moved_container);
+        TL_ASSIGN_OR_RETURN(const bool has_state, rows.Contains(StateKey(child)));
+        if (has_state) out->emplace_back(child, moved_container);
       }
       if (depth >= kMaxContainerDepth) continue;
       TL_ASSIGN_OR_RETURN(std::optional<std::string> inner, rows.Get(ContainerKey(child)));

@@ -98,12 +98,12 @@ TEST(PendingRowsTest, KeysOfAnyBytesComeOutInByteOrder) {
   // ForEachInOrder sorts by 8 bytes of key at a time and skips the bytes all keys of a run
   // share: keys with long shared prefixes, keys that are prefixes of others (whose missing
   // bytes read as 0x00, like the 0x00 bytes of longer keys), 0x00 and 0xff bytes, and runs of
-  // every length around the few that are compared instead.
+  // every length around the few that are compared instead and the many that are radix sorted.
   std::mt19937 random(3);
   const std::string bytes = std::string("\0\x01" "a\xff", 4);
   const std::vector<std::string> stems = {"", std::string(20, 'p'), std::string(9, '\0'),
                                           "o" + std::string(1, '\0') + "urn:epc:id:sgtin:1.2."};
-  for (size_t count : {1, 2, 15, 16, 17, 40, 3000}) {
+  for (size_t count : {1, 2, 15, 16, 17, 40, 255, 256, 257, 3000, 20000}) {
     PendingRows rows;
     std::set<std::string> model;
     while (model.size() < count) {

@@ -62,6 +62,17 @@ class ViewReader {
     if (!found) return std::optional<M>();
     return message;
   }
+  // Reads the row by a hand-written codec (projections/internal/wire.h) of a row too hot for
+  // protobuf's: calls decode(bytes) if the row exists, and returns whether it does. DataLoss
+  // naming `what` if decode returns false.
+  template <typename Decode>
+  Result<bool> ReadDecoded(std::string_view key, std::string_view what, Decode&& decode) const {
+    std::string storage;
+    TL_ASSIGN_OR_RETURN(std::optional<std::string_view> bytes, Find(key, &storage));
+    if (!bytes.has_value()) return false;
+    if (!decode(*bytes)) return Status::DataLoss("view row does not decode as " + std::string(what));
+    return true;
+  }
   // GetMessage into `*message`, which is cleared first: true if the row exists (else
   // `*message` stays cleared). A message read into again and again keeps its strings' and
   // sub-messages' memory, so a fold that reads one row per object allocates little.

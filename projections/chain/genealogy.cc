@@ -6,9 +6,8 @@
 #include <set>
 #include <utility>
 
-#include <google/protobuf/io/coded_stream.h>
-
 #include "projections/chain/holdings.h"
+#include "projections/internal/wire.h"
 #include "projections/keys.h"
 
 namespace traceledger::projections {
@@ -64,56 +63,52 @@ std::string OutEdgeValue(v1::GenealogyEdge edge) {
 }
 
 // The edges one event makes, one per (from, kind, to): a lot named twice in a list adds up.
+// They are kept as their keys and what their rows hold besides (NewEdgeValue), not as
+// GenealogyEdge messages: building, copying and serializing those was a tenth of this view's
+// instructions (docs/BENCHMARKS.md, "session 18").
 class EventEdges {
  public:
-  void Add(v1::GenealogyEdge edge) {
-    std::string key = OutEdgeKey(edge.from(), edge.time_unix_micros(), edge.sequence(),
-                                 edge.kind(), edge.to());
+  // An edge of the entry `sequence` from `facts` (its party and location; EventFacts outlives
+  // the edges); `counterparty` and `via` for custody moves.
+  void Add(const EventFacts& facts, uint64_t sequence, std::string_view kind,
+           std::string_view from, std::string_view to, v1::NodeKind to_kind, double quantity,
+           std::string_view uom, std::string_view counterparty = {}, std::string_view via = {}) {
+    std::string key = OutEdgeKey(from, facts.time_micros, sequence, kind, to);
     auto it = edges_.find(key);
     if (it != edges_.end()) {
-      it->second.set_quantity(it->second.quantity() + edge.quantity());
+      it->second.value.quantity += quantity;
       return;
     }
     if (edges_.size() >= kMaxEdgesPerEvent) return;
-    edges_.emplace(std::move(key), std::move(edge));
+    Edge& edge = edges_[std::move(key)];
+    edge.value.to_kind = to_kind;
+    edge.value.quantity = quantity;
+    edge.value.uom = uom;
+    edge.value.party = facts.party;
+    edge.value.counterparty = counterparty;
+    edge.value.location = facts.location;
+    edge.value.via = via;
+    if (HasInEdgeRow(kind)) edge.in_key = InEdgeKey(to, facts.time_micros, sequence, kind, from);
   }
   // The out-edge row and, for the kinds a walk follows backward (HasInEdgeRow), the in-edge
-  // row with the same value (what the key does not say: OutEdgeValue), so that a walk into
-  // the node needs no second read. Once: the edges are emptied of those fields.
+  // row with the same value, so that a walk into the node needs no second read. Once.
   void Write(ViewRows& rows) {
-    for (auto& [key, edge] : edges_) {
-      std::string in_key;
-      if (HasInEdgeRow(edge.kind())) {
-        in_key = InEdgeKey(edge.to(), edge.time_unix_micros(), edge.sequence(), edge.kind(),
-                           edge.from());
-      }
-      std::string value = OutEdgeValue(std::move(edge));
-      if (!in_key.empty()) rows.Put(in_key, value);
-      rows.Put(key, std::move(value));
+    std::string value;
+    for (const auto& [key, edge] : edges_) {
+      EncodeNewEdgeValue(edge.value, &value);
+      if (!edge.in_key.empty()) rows.Put(edge.in_key, value);
+      rows.Put(key, value);
     }
     edges_.clear();
   }
 
  private:
-  std::map<std::string, v1::GenealogyEdge> edges_;
+  struct Edge {
+    NewEdgeValue value;
+    std::string in_key;  // "" if the kind has no in-edge row
+  };
+  std::map<std::string, Edge> edges_;  // by out-edge key
 };
-
-v1::GenealogyEdge MakeEdge(const EventFacts& facts, uint64_t sequence, std::string_view kind,
-                           std::string_view from, std::string_view to, v1::NodeKind to_kind,
-                           double quantity, std::string_view uom) {
-  v1::GenealogyEdge edge;
-  edge.set_from(std::string(from));
-  edge.set_to(std::string(to));
-  edge.set_kind(std::string(kind));
-  edge.set_to_kind(to_kind);
-  edge.set_sequence(sequence);
-  edge.set_time_unix_micros(facts.time_micros);
-  edge.set_quantity(quantity);
-  edge.set_uom(std::string(uom));
-  edge.set_party(facts.party);
-  edge.set_location(facts.location);
-  return edge;
-}
 
 // Objects of a list with the same id merged (quantities added), in first-seen order.
 std::vector<ObjectQuantity> Merged(const std::vector<ObjectQuantity>& list,
@@ -188,9 +183,8 @@ class GenealogyProjection final : public Projection {
         for (const ObjectQuantity& input : Merged(facts.inputs, "")) {
           for (const ObjectQuantity& output : Merged(facts.outputs, "")) {
             if (input.object_id == output.object_id) continue;  // no self loops
-            edges.Add(MakeEdge(facts, entry.sequence, kEdgeTransform, input.object_id,
-                               output.object_id, v1::NODE_KIND_OBJECT, input.quantity,
-                               input.uom));
+            edges.Add(facts, entry.sequence, kEdgeTransform, input.object_id,
+                      output.object_id, v1::NODE_KIND_OBJECT, input.quantity, input.uom);
           }
         }
         break;
@@ -208,10 +202,10 @@ class GenealogyProjection final : public Projection {
   static Status Pack(const EventFacts& facts, uint64_t sequence, ViewRows& rows,
                      EventEdges& edges) {
     for (const ObjectQuantity& child : Merged(facts.objects, facts.parent)) {
-      edges.Add(MakeEdge(facts, sequence, kEdgeContains, child.object_id, facts.parent,
-                         v1::NODE_KIND_OBJECT, child.quantity, child.uom));
-      edges.Add(MakeEdge(facts, sequence, kEdgeContainedBy, facts.parent, child.object_id,
-                         v1::NODE_KIND_OBJECT, child.quantity, child.uom));
+      edges.Add(facts, sequence, kEdgeContains, child.object_id, facts.parent,
+                v1::NODE_KIND_OBJECT, child.quantity, child.uom);
+      edges.Add(facts, sequence, kEdgeContainedBy, facts.parent, child.object_id,
+                v1::NODE_KIND_OBJECT, child.quantity, child.uom);
       const std::string key = ChildKey(facts.parent, child.object_id);
       TL_ASSIGN_OR_RETURN(std::optional<v1::ContainedChild> row,
                           rows.GetMessage<v1::ContainedChild>(key));
@@ -307,11 +301,8 @@ class GenealogyProjection final : public Projection {
     auto add = [&](std::string_view object, double quantity, std::string_view uom,
                    std::string_view via) {
       if (!has_target) return;
-      v1::GenealogyEdge edge =
-          MakeEdge(facts, sequence, kind, object, to, to_kind, quantity, uom);
-      edge.set_counterparty(facts.counterparty);
-      edge.set_via(std::string(via));
-      edges.Add(std::move(edge));
+      edges.Add(facts, sequence, kind, object, to, to_kind, quantity, uom, facts.counterparty,
+                via);
     };
     const std::vector<ObjectQuantity> listed = Merged(facts.objects, "");
     std::set<std::string, std::less<>> moved;
@@ -394,55 +385,6 @@ std::optional<OutEdgeKeyParts> ParseOutEdgeKey(std::string_view key) {
 
 namespace {
 
-// Calls on_varint(field, number), on_fixed64(field, bits) and on_bytes(field, bytes) for the
-// fields of protobuf wire-format `value`, in order (a 32-bit field is skipped). False if the
-// value is not well-formed: a tag of field 0 or cut short, a group, a length past the end.
-template <typename OnVarint, typename OnFixed64, typename OnBytes>
-bool ForEachWireField(std::string_view value, OnVarint&& on_varint, OnFixed64&& on_fixed64,
-                      OnBytes&& on_bytes) {
-  // Wire types (protobuf encoding): varint, 64-bit, length-delimited, 32-bit.
-  enum : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
-  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(value.data()),
-                                            static_cast<int>(value.size()));
-  while (in.CurrentPosition() < static_cast<int>(value.size())) {
-    const uint32_t tag = in.ReadTag();
-    if (tag == 0) return false;  // field 0, or a tag cut short or too long
-    const uint32_t field = tag >> 3;
-    switch (tag & 7) {
-      case kVarint: {
-        uint64_t number = 0;
-        if (!in.ReadVarint64(&number)) return false;
-        on_varint(field, number);
-        break;
-      }
-      case kFixed64: {
-        uint64_t bits = 0;
-        if (!in.ReadLittleEndian64(&bits)) return false;
-        on_fixed64(field, bits);
-        break;
-      }
-      case kLengthDelimited: {
-        uint32_t size = 0;
-        if (!in.ReadVarint32(&size)) return false;
-        const int at = in.CurrentPosition();
-        if (size > value.size() - static_cast<size_t>(at) || !in.Skip(static_cast<int>(size))) {
-          return false;
-        }
-        on_bytes(field, value.substr(static_cast<size_t>(at), size));
-        break;
-      }
-      case kFixed32: {
-        uint32_t bits = 0;
-        if (!in.ReadLittleEndian32(&bits)) return false;
-        break;
-      }
-      default:
-        return false;  // groups (deprecated) or no wire type at all
-    }
-  }
-  return true;
-}
-
 double DoubleOfBits(uint64_t bits) {
   double number;
   std::memcpy(&number, &bits, sizeof number);
@@ -453,7 +395,7 @@ double DoubleOfBits(uint64_t bits) {
 
 bool ParseOutEdgeValue(std::string_view value, OutEdgeValueView* view) {
   *view = OutEdgeValueView();
-  return ForEachWireField(
+  return wire::ForEachField(
       value,
       [&](uint32_t field, uint64_t number) {
         if (field == v1::GenealogyEdge::kToKindFieldNumber) {
@@ -480,7 +422,7 @@ bool ParseOutEdgeValue(std::string_view value, OutEdgeValueView* view) {
 
 bool ParseHolderValue(std::string_view value, HolderValueView* view) {
   *view = HolderValueView();
-  return ForEachWireField(
+  return wire::ForEachField(
       value, [](uint32_t, uint64_t) {},
       [&](uint32_t field, uint64_t bits) {
         if (field == v1::Holding::kQuantityFieldNumber) view->quantity = DoubleOfBits(bits);
@@ -492,6 +434,18 @@ bool ParseHolderValue(std::string_view value, HolderValueView* view) {
           view->location = bytes;
         }
       });
+}
+
+void EncodeNewEdgeValue(const NewEdgeValue& value, std::string* out) {
+  out->clear();
+  wire::AppendVarintField(v1::GenealogyEdge::kToKindFieldNumber,
+                          static_cast<uint64_t>(static_cast<int64_t>(value.to_kind)), out);
+  wire::AppendDoubleField(v1::GenealogyEdge::kQuantityFieldNumber, value.quantity, out);
+  wire::AppendBytesField(v1::GenealogyEdge::kUomFieldNumber, value.uom, out);
+  wire::AppendBytesField(v1::GenealogyEdge::kPartyFieldNumber, value.party, out);
+  wire::AppendBytesField(v1::GenealogyEdge::kCounterpartyFieldNumber, value.counterparty, out);
+  wire::AppendBytesField(v1::GenealogyEdge::kLocationFieldNumber, value.location, out);
+  wire::AppendBytesField(v1::GenealogyEdge::kViaFieldNumber, value.via, out);
 }
 
 Status ParseOutEdge(std::string_view key, std::string_view value, v1::GenealogyEdge* edge) {

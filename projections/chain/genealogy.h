@@ -115,6 +115,21 @@ struct OutEdgeValueView {
 // thousands of rows: parsing each into a GenealogyEdge, strings copied, was 7 % of a large one.
 bool ParseOutEdgeValue(std::string_view value, OutEdgeValueView* view);
 
+// What a new edge's rows hold besides their keys: the GenealogyEdge without the fields the key
+// says (from, to, kind, time, sequence) and before any removal.
+struct NewEdgeValue {
+  v1::NodeKind to_kind = v1::NODE_KIND_UNSPECIFIED;
+  double quantity = 0;
+  std::string uom;
+  std::string_view party;  // the event's: they outlive the value where the view makes them
+  std::string_view counterparty;
+  std::string_view location;
+  std::string via;
+};
+// Its bytes, by hand: what DeterministicBytes gives for a GenealogyEdge with these fields set and
+// no other.
+void EncodeNewEdgeValue(const NewEdgeValue& value, std::string* out);
+
 // The fields of a holder row's value (a Holding) a walk uses, read the same way.
 struct HolderValueView {
   double quantity = 0;

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <optional>
+#include <random>
 #include <string>
 
 #include "ledger/base/encoding.h"
@@ -56,6 +57,39 @@ class GenealogyTest : public ChainFixture {
     return out;
   }
 };
+
+TEST(NewEdgeValueTest, IsWhatProtobufWritesForTheSameFields) {
+  std::mt19937_64 random(6);
+  auto text = [&]() {
+    const size_t sizes[] = {0, 3, 40, 200};  // 200: a length of two bytes
+    return std::string(sizes[random() % 4], static_cast<char>('a' + random() % 26));
+  };
+  const double quantities[] = {0.0, -0.0, 1.5, -12.25, 1e300};
+  std::string bytes;
+  for (int i = 0; i < 500; ++i) {
+    const std::string party = text();
+    const std::string counterparty = text();
+    const std::string location = text();
+    NewEdgeValue value;
+    value.to_kind = static_cast<v1::NodeKind>(random() % 4);
+    value.quantity = quantities[random() % 5];
+    value.uom = text();
+    value.party = party;
+    value.counterparty = counterparty;
+    value.location = location;
+    value.via = text();
+    EncodeNewEdgeValue(value, &bytes);
+    v1::GenealogyEdge edge;
+    edge.set_to_kind(value.to_kind);
+    edge.set_quantity(value.quantity);
+    edge.set_uom(value.uom);
+    edge.set_party(party);
+    edge.set_counterparty(counterparty);
+    edge.set_location(location);
+    edge.set_via(value.via);
+    ASSERT_EQ(bytes, DeterministicBytes(edge)) << edge.ShortDebugString();
+  }
+}
 
 TEST_F(GenealogyTest, EveryEdgeKindWithBothDirectionsInTimeOrder) {
   Append({

@@ -1,10 +1,12 @@
 #include "projections/chain/holdings.h"
 
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <string>
 
 #include "projections/chain/genealogy.h"
+#include "projections/internal/wire.h"
 #include "projections/keys.h"
 
 namespace traceledger::projections {
@@ -30,10 +32,17 @@ struct Change {
 
 Status Update(ViewRows& rows, const std::string& object, const std::string& party,
               const EventFacts& facts, uint64_t sequence, const Change& change,
-              v1::Holding* holding) {
+              v1::Holding* holding, std::string* bytes) {
   const std::string by_object = HolderKey(object, party);
-  TL_ASSIGN_OR_RETURN(const bool existed, rows.ReadMessage(by_object, holding));
+  TL_ASSIGN_OR_RETURN(const bool existed,
+                      rows.ReadDecoded(by_object, v1::Holding::descriptor()->full_name(),
+                                       [&](std::string_view value) {
+                                         return DecodeHolding(value, holding) ||
+                                                holding->ParseFromArray(
+                                                    value.data(), static_cast<int>(value.size()));
+                                       }));
   if (!existed) {
+    holding->Clear();
     holding->set_object_id(object);
     holding->set_party(party);
   }
@@ -47,7 +56,8 @@ Status Update(ViewRows& rows, const std::string& object, const std::string& part
     rows.Delete(ByPartyKey(party, object));
     return Status::Ok();
   }
-  rows.PutMessage(by_object, *holding);
+  EncodeHolding(*holding, bytes);
+  rows.Put(by_object, *bytes);
   // The by-party row is key only: written when the holding appears, then left alone.
   if (!existed) rows.Put(ByPartyKey(party, object), "");
   return Status::Ok();
@@ -65,6 +75,69 @@ std::string HolderKey(std::string_view object, std::string_view party) {
 }
 
 std::string HoldersPrefix(std::string_view object) { return HoldersKeyPrefix(object).str(); }
+
+void EncodeHolding(const v1::Holding& holding, std::string* out) {
+  out->clear();
+  wire::AppendBytesField(v1::Holding::kObjectIdFieldNumber, holding.object_id(), out);
+  wire::AppendBytesField(v1::Holding::kPartyFieldNumber, holding.party(), out);
+  wire::AppendDoubleField(v1::Holding::kQuantityFieldNumber, holding.quantity(), out);
+  wire::AppendBytesField(v1::Holding::kUomFieldNumber, holding.uom(), out);
+  wire::AppendBytesField(v1::Holding::kLocationFieldNumber, holding.location(), out);
+  wire::AppendVarintField(v1::Holding::kLastSequenceFieldNumber, holding.last_sequence(), out);
+  wire::AppendVarintField(v1::Holding::kLastTimeUnixMicrosFieldNumber,
+                          static_cast<uint64_t>(holding.last_time_unix_micros()), out);
+}
+
+bool DecodeHolding(std::string_view bytes, v1::Holding* holding) {
+  std::string_view object_id, party, uom, location;
+  uint64_t quantity_bits = 0;
+  uint64_t last_sequence = 0;
+  uint64_t last_time = 0;
+  bool known = true;
+  const bool well_formed = wire::ForEachField(
+      bytes,
+      [&](uint32_t field, uint64_t number) {
+        if (field == v1::Holding::kLastSequenceFieldNumber) {
+          last_sequence = number;
+        } else if (field == v1::Holding::kLastTimeUnixMicrosFieldNumber) {
+          last_time = number;
+        } else {
+          known = false;
+        }
+      },
+      [&](uint32_t field, uint64_t bits) {
+        if (field == v1::Holding::kQuantityFieldNumber) {
+          quantity_bits = bits;
+        } else {
+          known = false;
+        }
+      },
+      [&](uint32_t field, std::string_view text) {
+        if (field == v1::Holding::kObjectIdFieldNumber) {
+          object_id = text;
+        } else if (field == v1::Holding::kPartyFieldNumber) {
+          party = text;
+        } else if (field == v1::Holding::kUomFieldNumber) {
+          uom = text;
+        } else if (field == v1::Holding::kLocationFieldNumber) {
+          location = text;
+        } else {
+          known = false;
+        }
+      },
+      [&](uint32_t, uint32_t) { known = false; });
+  if (!well_formed || !known) return false;
+  holding->mutable_object_id()->assign(object_id.data(), object_id.size());
+  holding->mutable_party()->assign(party.data(), party.size());
+  double quantity;
+  std::memcpy(&quantity, &quantity_bits, sizeof quantity);
+  holding->set_quantity(quantity);
+  holding->mutable_uom()->assign(uom.data(), uom.size());
+  holding->mutable_location()->assign(location.data(), location.size());
+  holding->set_last_sequence(last_sequence);
+  holding->set_last_time_unix_micros(static_cast<int64_t>(last_time));
+  return true;
+}
 
 Status ApplyHoldings(const AppliedEntry& entry, const v1::CustodyExpansion& moved,
                      ViewRows& rows, v1::Holding* scratch) {
@@ -113,8 +186,10 @@ Status ApplyHoldings(const AppliedEntry& entry, const v1::CustodyExpansion& move
     default:
       return Status::Ok();
   }
+  std::string bytes;
   for (const auto& [object, change] : changes) {
-    TL_RETURN_IF_ERROR(Update(rows, object, party, facts, entry.sequence, change, scratch));
+    TL_RETURN_IF_ERROR(
+        Update(rows, object, party, facts, entry.sequence, change, scratch, &bytes));
   }
   return Status::Ok();
 }

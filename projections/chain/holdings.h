@@ -45,6 +45,15 @@ inline constexpr size_t kMaxHoldingsPerQuery = 100000;
 std::string HolderKey(std::string_view object, std::string_view party);
 std::string HoldersPrefix(std::string_view object);
 
+// The codec of holder rows, by hand: EncodeHolding gives the bytes DeterministicBytes(holding)
+// would, DecodeHolding reads them back, every field set (a Holding read into again and again
+// keeps its memory). Why: protobuf's parsing and serializing of these rows, read and written
+// for every object an event moves, was ~3 % of a catch-up's instructions (UTF-8 checks of
+// four strings each way; docs/BENCHMARKS.md, "session 18"). DecodeHolding returns false for
+// bytes it did not write (an unknown field); then parse them with protobuf.
+void EncodeHolding(const v1::Holding& holding, std::string* out);
+bool DecodeHolding(std::string_view bytes, v1::Holding* holding);
+
 // Folds `entry` into the holdings in `rows` (the genealogy view's). `moved` is what a custody
 // event moved inside the containers it listed (the genealogy's custody expansion). Holder rows
 // are read into `scratch`, the caller's to keep from one entry to the next so that its memory

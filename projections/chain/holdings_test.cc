@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
+
 #include "projections/chain/testing/chain_events.h"
 
 namespace traceledger::projections {
@@ -51,6 +54,34 @@ class HoldingsTest : public ChainFixture {
     return s.str();
   }
 };
+
+TEST(HoldingCodecTest, WritesWhatProtobufWritesAndReadsItBack) {
+  std::mt19937_64 random(11);
+  auto text = [&]() {
+    const size_t sizes[] = {0, 5, 30, 150};  // 150: a length of two bytes
+    return std::string(sizes[random() % 4], static_cast<char>('a' + random() % 26));
+  };
+  const double quantities[] = {0.0, -0.0, 3.0, -7.5, 1e-12};
+  v1::Holding decoded;  // read into again and again, as the projection does
+  std::string bytes;
+  for (int i = 0; i < 500; ++i) {
+    v1::Holding holding;
+    holding.set_object_id(text());
+    holding.set_party(text());
+    holding.set_quantity(quantities[random() % 5]);
+    holding.set_uom(text());
+    holding.set_location(text());
+    holding.set_last_sequence(random() % 3 == 0 ? 0 : random());
+    holding.set_last_time_unix_micros(random() % 3 == 0 ? 0 : static_cast<int64_t>(random()));
+    EncodeHolding(holding, &bytes);
+    ASSERT_EQ(bytes, DeterministicBytes(holding)) << holding.ShortDebugString();
+    ASSERT_TRUE(DecodeHolding(bytes, &decoded));
+    ASSERT_EQ(DeterministicBytes(decoded), bytes) << holding.ShortDebugString();
+  }
+  EXPECT_FALSE(DecodeHolding(bytes + std::string("\x48\x01", 2), &decoded));  // field 9
+  // Every field of Holding is written (a field added later fails here until it is).
+  EXPECT_EQ(v1::Holding::descriptor()->field_count(), 7);
+}
 
 TEST_F(HoldingsTest, QuantitiesFollowEveryMovement) {
   Append({

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ledger/base/encoding.h"
+#include "projections/internal/wire.h"
 #include "projections/keys.h"
 
 namespace traceledger::projections {
@@ -581,7 +582,16 @@ class SerialsProjection : public Projection {
     // Expand) reads them for tracked ids only.
     TL_ASSERT(IsTrackedSerial(target.serial));
     v1::SerialState& state = state_;
-    TL_ASSIGN_OR_RETURN(const bool stored, rows.ReadMessage(StateKey(target.serial), &state));
+    const std::string key = StateKey(target.serial);
+    TL_ASSIGN_OR_RETURN(const bool stored,
+                        rows.ReadDecoded(key, v1::SerialState::descriptor()->full_name(),
+                                         [&](std::string_view bytes) {
+                                           return DecodeSerialState(bytes, &state) ||
+                                                  state.ParseFromArray(
+                                                      bytes.data(),
+                                                      static_cast<int>(bytes.size()));
+                                         }));
+    if (!stored) state.Clear();
     std::optional<AlertDraft> alert;
     bool apply = true;
     if (stored) {
@@ -615,7 +625,8 @@ class SerialsProjection : public Projection {
       state.set_alert_count(state.alert_count() + 1);
       TL_RETURN_IF_ERROR(RaiseAlert(ctx, target, *alert, rows));
     }
-    rows.PutMessage(StateKey(target.serial), state);
+    EncodeSerialState(state, &state_bytes_);
+    rows.Put(key, state_bytes_);
     return Status::Ok();
   }
 
@@ -649,8 +660,10 @@ class SerialsProjection : public Projection {
 
   // Alerts numbered so far in the entry being applied (read once per entry from "n").
   std::optional<uint64_t> pending_alert_count_;
-  // The serial state ApplyTarget works on, read into again for every target (ReadMessage).
+  // The serial state ApplyTarget works on, read into again for every target, and its row's
+  // bytes (both kept for their memory).
   v1::SerialState state_;
+  std::string state_bytes_;
 };
 
 Result<uint64_t> AlertCount(const ViewReader& reader) {
@@ -679,6 +692,154 @@ bool IsTrackedSerial(std::string_view object_id) {
            object_id.find("/21/") != std::string_view::npos;
   }
   return false;
+}
+
+namespace {
+
+// OversightEventRef's fields.
+struct RefView {
+  uint64_t sequence = 0;
+  std::string_view event_id;
+  int64_t time_unix_micros = 0;
+  std::string_view party;
+};
+
+size_t RefSize(const v1::OversightEventRef& ref) {
+  return wire::VarintFieldSize(1, ref.sequence()) + wire::BytesFieldSize(2, ref.event_id()) +
+         wire::VarintFieldSize(3, static_cast<uint64_t>(ref.time_unix_micros())) +
+         wire::BytesFieldSize(4, ref.party());
+}
+
+void AppendRef(uint32_t field, const v1::OversightEventRef& ref, std::string* out) {
+  wire::AppendMessageHead(field, RefSize(ref), out);
+  wire::AppendVarintField(1, ref.sequence(), out);
+  wire::AppendBytesField(2, ref.event_id(), out);
+  wire::AppendVarintField(3, static_cast<uint64_t>(ref.time_unix_micros()), out);
+  wire::AppendBytesField(4, ref.party(), out);
+}
+
+bool DecodeRef(std::string_view bytes, RefView* ref) {
+  bool known = true;
+  const bool well_formed = wire::ForEachField(
+      bytes,
+      [&](uint32_t field, uint64_t number) {
+        if (field == 1) {
+          ref->sequence = number;
+        } else if (field == 3) {
+          ref->time_unix_micros = static_cast<int64_t>(number);
+        } else {
+          known = false;
+        }
+      },
+      [&](uint32_t, uint64_t) { known = false; },
+      [&](uint32_t field, std::string_view text) {
+        if (field == 2) {
+          ref->event_id = text;
+        } else if (field == 4) {
+          ref->party = text;
+        } else {
+          known = false;
+        }
+      },
+      [&](uint32_t, uint32_t) { known = false; });
+  return well_formed && known;
+}
+
+// `*field` = `text`, keeping the string's memory (an empty one stays unallocated).
+template <typename Clear, typename Mutable>
+void AssignText(std::string_view text, Clear&& clear, Mutable&& mutable_field) {
+  if (text.empty()) {
+    clear();
+  } else {
+    mutable_field()->assign(text.data(), text.size());
+  }
+}
+
+void AssignRef(const RefView& view, v1::OversightEventRef* ref) {
+  ref->set_sequence(view.sequence);
+  ref->set_time_unix_micros(view.time_unix_micros);
+  AssignText(view.event_id, [&] { ref->clear_event_id(); }, [&] { return ref->mutable_event_id(); });
+  AssignText(view.party, [&] { ref->clear_party(); }, [&] { return ref->mutable_party(); });
+}
+
+}  // namespace
+
+void EncodeSerialState(const v1::SerialState& state, std::string* out) {
+  out->clear();
+  wire::AppendBytesField(1, state.serial(), out);
+  wire::AppendVarintField(2, static_cast<uint64_t>(static_cast<int64_t>(state.stage())), out);
+  wire::AppendVarintField(3, state.commissioned() ? 1 : 0, out);
+  wire::AppendBytesField(4, state.holder(), out);
+  wire::AppendBytesField(5, state.shipped_to(), out);
+  wire::AppendBytesField(6, state.packed_in(), out);
+  if (state.has_commissioned_by()) AppendRef(7, state.commissioned_by(), out);
+  if (state.has_last_movement()) AppendRef(8, state.last_movement(), out);
+  if (state.has_last_shipment()) AppendRef(9, state.last_shipment(), out);
+  if (state.has_last_receipt()) AppendRef(10, state.last_receipt(), out);
+  if (state.has_ended_by()) AppendRef(11, state.ended_by(), out);
+  wire::AppendVarintField(12, state.movement_count(), out);
+  wire::AppendVarintField(13, state.alert_count(), out);
+  wire::AppendBytesField(14, state.holder_alias(), out);
+}
+
+bool DecodeSerialState(std::string_view bytes, v1::SerialState* state) {
+  std::string_view text[15];  // by field number: 1, 4, 5, 6, 14
+  uint64_t number[15] = {};   // 2, 3, 12, 13
+  std::optional<RefView> refs[15];  // 7 to 11
+  bool known = true;
+  const bool well_formed = wire::ForEachField(
+      bytes,
+      [&](uint32_t field, uint64_t value) {
+        if (field == 2 || field == 3 || field == 12 || field == 13) {
+          number[field] = value;
+        } else {
+          known = false;
+        }
+      },
+      [&](uint32_t, uint64_t) { known = false; },
+      [&](uint32_t field, std::string_view value) {
+        if (field == 1 || field == 4 || field == 5 || field == 6 || field == 14) {
+          text[field] = value;
+        } else if (field >= 7 && field <= 11 && !refs[field].has_value()) {
+          known = DecodeRef(value, &refs[field].emplace()) && known;
+        } else {
+          known = false;  // unknown, or a message field twice (protobuf would merge them)
+        }
+      },
+      [&](uint32_t, uint32_t) { known = false; });
+  if (!well_formed || !known) return false;
+  // Only values protobuf would have parsed: an enum or uint32 field beyond 32 bits is not one.
+  if (number[2] > UINT32_MAX && number[2] < (uint64_t{0xffffffff} << 32)) return false;
+  if (number[12] > UINT32_MAX || number[13] > UINT32_MAX) return false;
+  AssignText(text[1], [&] { state->clear_serial(); }, [&] { return state->mutable_serial(); });
+  state->set_stage(static_cast<v1::SerialStage>(static_cast<int32_t>(number[2])));
+  state->set_commissioned(number[3] != 0);
+  AssignText(text[4], [&] { state->clear_holder(); }, [&] { return state->mutable_holder(); });
+  AssignText(text[5], [&] { state->clear_shipped_to(); },
+             [&] { return state->mutable_shipped_to(); });
+  AssignText(text[6], [&] { state->clear_packed_in(); },
+             [&] { return state->mutable_packed_in(); });
+  auto assign_ref = [&](uint32_t field, auto&& clear, auto&& mutable_ref) {
+    if (refs[field].has_value()) {
+      AssignRef(*refs[field], mutable_ref());
+    } else {
+      clear();
+    }
+  };
+  assign_ref(7, [&] { state->clear_commissioned_by(); },
+             [&] { return state->mutable_commissioned_by(); });
+  assign_ref(8, [&] { state->clear_last_movement(); },
+             [&] { return state->mutable_last_movement(); });
+  assign_ref(9, [&] { state->clear_last_shipment(); },
+             [&] { return state->mutable_last_shipment(); });
+  assign_ref(10, [&] { state->clear_last_receipt(); },
+             [&] { return state->mutable_last_receipt(); });
+  assign_ref(11, [&] { state->clear_ended_by(); }, [&] { return state->mutable_ended_by(); });
+  state->set_movement_count(static_cast<uint32_t>(number[12]));
+  state->set_alert_count(static_cast<uint32_t>(number[13]));
+  AssignText(text[14], [&] { state->clear_holder_alias(); },
+             [&] { return state->mutable_holder_alias(); });
+  return true;
 }
 
 std::unique_ptr<Projection> NewSerialsProjection() {

@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "ledger/base/status.h"
@@ -42,6 +43,16 @@ inline constexpr size_t kMaxAlertsPerPage = 10000;
 // True if `object_id` is a serialized item this view tracks: "cn-drug:", "urn:epc:id:sgtin:",
 // or a GS1 Digital Link naming a GTIN (/01/) and a serial (/21/).
 bool IsTrackedSerial(std::string_view object_id);
+
+// The codec of the "s" rows, by hand: EncodeSerialState gives the bytes DeterministicBytes(state)
+// would, and DecodeSerialState reads them back into `*state` (every field set, present or
+// not, so that a state read into again and again keeps its memory). Why: protobuf's parsing
+// and serializing of these rows was ~17 % of the instructions of a catch-up (UTF-8 checks of
+// up to fifteen strings, and the five event references freed by every parse and allocated
+// again; docs/BENCHMARKS.md, "session 18"). DecodeSerialState returns false for bytes it did
+// not write (a field it does not know, a message field twice); then parse them with protobuf.
+void EncodeSerialState(const v1::SerialState& state, std::string* out);
+bool DecodeSerialState(std::string_view bytes, v1::SerialState* state);
 
 // The projection (name "serials"). Reads only its own rows.
 std::unique_ptr<Projection> NewSerialsProjection();

@@ -1,0 +1,159 @@
+// File: projections/internal/wire.h
+//
+// Protobuf's wire format by hand, for the few rows a catch-up reads or writes so often that
+// protobuf's generated code was a large share of its work: a walker over a message's fields
+// (reading a row as a view, without building the message), and appenders that write fields as
+// proto3's serializer does (a field at its default value is not written), so that a hand-written
+// encoder gives the very bytes DeterministicBytes would (tested for every such codec).
+#ifndef TRACELEDGER_PROJECTIONS_INTERNAL_WIRE_H_
+#define TRACELEDGER_PROJECTIONS_INTERNAL_WIRE_H_
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace traceledger::projections::wire {
+
+// Wire types: varint, 64-bit, length-delimited, 32-bit.
+enum : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
+
+// Reads a varint at `*p` (before `end`) into `*number` and moves `*p` past it; false if it is
+// cut short or longer than 10 bytes.
+inline bool ReadVarint(const char** p, const char* end, uint64_t* number) {
+  uint64_t result = 0;
+  for (int shift = 0; shift < 70 && *p < end; shift += 7) {
+    const auto byte = static_cast<uint8_t>(*(*p)++);
+    result |= uint64_t{byte & 0x7fu} << shift;
+    if (byte < 0x80) {
+      *number = result;
+      return true;
+    }
+  }
+  return false;
+}
+
+// Calls on_varint(field, number), on_fixed64(field, bits), on_bytes(field, bytes) and
+// on_fixed32(field, bits) for the fields of protobuf wire-format `value`, in order. False if
+// the value is not well-formed: a tag of field 0 or cut short, a group, a length past the end.
+template <typename OnVarint, typename OnFixed64, typename OnBytes, typename OnFixed32>
+bool ForEachField(std::string_view value, OnVarint&& on_varint, OnFixed64&& on_fixed64,
+                  OnBytes&& on_bytes, OnFixed32&& on_fixed32) {
+  const char* p = value.data();
+  const char* const end = p + value.size();
+  while (p < end) {
+    uint64_t tag = 0;
+    if (!ReadVarint(&p, end, &tag) || tag > UINT32_MAX || (tag >> 3) == 0) return false;
+    const auto field = static_cast<uint32_t>(tag >> 3);
+    switch (tag & 7) {
+      case kVarint: {
+        uint64_t number = 0;
+        if (!ReadVarint(&p, end, &number)) return false;
+        on_varint(field, number);
+        break;
+      }
+      case kFixed64: {
+        if (end - p < 8) return false;
+        uint64_t bits = 0;
+        for (int i = 7; i >= 0; --i) bits = (bits << 8) | static_cast<uint8_t>(p[i]);
+        p += 8;
+        on_fixed64(field, bits);
+        break;
+      }
+      case kLengthDelimited: {
+        uint64_t size = 0;
+        if (!ReadVarint(&p, end, &size) || size > static_cast<uint64_t>(end - p)) return false;
+        on_bytes(field, std::string_view(p, static_cast<size_t>(size)));
+        p += size;
+        break;
+      }
+      case kFixed32: {
+        if (end - p < 4) return false;
+        uint32_t bits = 0;
+        for (int i = 3; i >= 0; --i) bits = (bits << 8) | static_cast<uint8_t>(p[i]);
+        p += 4;
+        on_fixed32(field, bits);
+        break;
+      }
+      default:
+        return false;  // groups (deprecated) or no wire type at all
+    }
+  }
+  return true;
+}
+
+// ForEachField, skipping 32-bit fields.
+template <typename OnVarint, typename OnFixed64, typename OnBytes>
+bool ForEachField(std::string_view value, OnVarint&& on_varint, OnFixed64&& on_fixed64,
+                  OnBytes&& on_bytes) {
+  return ForEachField(value, on_varint, on_fixed64, on_bytes, [](uint32_t, uint32_t) {});
+}
+
+inline size_t VarintSize(uint64_t number) {
+  size_t size = 1;
+  while (number >= 0x80) {
+    number >>= 7;
+    ++size;
+  }
+  return size;
+}
+
+inline void AppendVarint(uint64_t number, std::string* out) {
+  char bytes[10];
+  size_t size = 0;
+  while (number >= 0x80) {
+    bytes[size++] = static_cast<char>((number & 0x7f) | 0x80);
+    number >>= 7;
+  }
+  bytes[size++] = static_cast<char>(number);
+  out->append(bytes, size);
+}
+
+inline void AppendTag(uint32_t field, uint32_t wire_type, std::string* out) {
+  AppendVarint((uint64_t{field} << 3) | wire_type, out);
+}
+
+// A varint field (integers, bools, enums: negative numbers as their 64-bit two's complement, as
+// protobuf writes int32, int64 and enums), unless 0.
+inline size_t VarintFieldSize(uint32_t field, uint64_t number) {
+  return number == 0 ? 0 : VarintSize(uint64_t{field} << 3) + VarintSize(number);
+}
+inline void AppendVarintField(uint32_t field, uint64_t number, std::string* out) {
+  if (number == 0) return;
+  AppendTag(field, kVarint, out);
+  AppendVarint(number, out);
+}
+
+// A string or bytes field, unless empty.
+inline size_t BytesFieldSize(uint32_t field, std::string_view bytes) {
+  return bytes.empty() ? 0
+                       : VarintSize(uint64_t{field} << 3) + VarintSize(bytes.size()) + bytes.size();
+}
+inline void AppendBytesField(uint32_t field, std::string_view bytes, std::string* out) {
+  if (bytes.empty()) return;
+  AppendTag(field, kLengthDelimited, out);
+  AppendVarint(bytes.size(), out);
+  out->append(bytes);
+}
+
+// A double field, unless its bits are all 0 (protobuf writes -0.0).
+inline void AppendDoubleField(uint32_t field, double number, std::string* out) {
+  uint64_t bits;
+  std::memcpy(&bits, &number, sizeof bits);
+  if (bits == 0) return;
+  AppendTag(field, kFixed64, out);
+  char bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(bits >> (8 * i));
+  out->append(bytes, sizeof bytes);
+}
+
+// The head of a message field of `size` bytes (present: written even if empty); its fields
+// follow.
+inline void AppendMessageHead(uint32_t field, size_t size, std::string* out) {
+  AppendTag(field, kLengthDelimited, out);
+  AppendVarint(size, out);
+}
+
+}  // namespace traceledger::projections::wire
+
+#endif  // TRACELEDGER_PROJECTIONS_INTERNAL_WIRE_H_

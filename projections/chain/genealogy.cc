@@ -437,15 +437,24 @@ bool ParseHolderValue(std::string_view value, HolderValueView* view) {
 }
 
 void EncodeNewEdgeValue(const NewEdgeValue& value, std::string* out) {
-  out->clear();
-  wire::AppendVarintField(v1::GenealogyEdge::kToKindFieldNumber,
-                          static_cast<uint64_t>(static_cast<int64_t>(value.to_kind)), out);
-  wire::AppendDoubleField(v1::GenealogyEdge::kQuantityFieldNumber, value.quantity, out);
-  wire::AppendBytesField(v1::GenealogyEdge::kUomFieldNumber, value.uom, out);
-  wire::AppendBytesField(v1::GenealogyEdge::kPartyFieldNumber, value.party, out);
-  wire::AppendBytesField(v1::GenealogyEdge::kCounterpartyFieldNumber, value.counterparty, out);
-  wire::AppendBytesField(v1::GenealogyEdge::kLocationFieldNumber, value.location, out);
-  wire::AppendBytesField(v1::GenealogyEdge::kViaFieldNumber, value.via, out);
+  using E = v1::GenealogyEdge;
+  const auto to_kind = static_cast<uint64_t>(static_cast<int64_t>(value.to_kind));
+  out->resize(wire::VarintFieldSize(E::kToKindFieldNumber, to_kind) +
+              wire::DoubleFieldSize(E::kQuantityFieldNumber, value.quantity) +
+              wire::BytesFieldSize(E::kUomFieldNumber, value.uom) +
+              wire::BytesFieldSize(E::kPartyFieldNumber, value.party) +
+              wire::BytesFieldSize(E::kCounterpartyFieldNumber, value.counterparty) +
+              wire::BytesFieldSize(E::kLocationFieldNumber, value.location) +
+              wire::BytesFieldSize(E::kViaFieldNumber, value.via));
+  char* p = out->data();
+  p = wire::WriteVarintField(E::kToKindFieldNumber, to_kind, p);
+  p = wire::WriteDoubleField(E::kQuantityFieldNumber, value.quantity, p);
+  p = wire::WriteBytesField(E::kUomFieldNumber, value.uom, p);
+  p = wire::WriteBytesField(E::kPartyFieldNumber, value.party, p);
+  p = wire::WriteBytesField(E::kCounterpartyFieldNumber, value.counterparty, p);
+  p = wire::WriteBytesField(E::kLocationFieldNumber, value.location, p);
+  p = wire::WriteBytesField(E::kViaFieldNumber, value.via, p);
+  TL_ASSERT(p == out->data() + out->size());
 }
 
 Status ParseOutEdge(std::string_view key, std::string_view value, v1::GenealogyEdge* edge) {

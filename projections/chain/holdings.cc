@@ -77,15 +77,24 @@ std::string HolderKey(std::string_view object, std::string_view party) {
 std::string HoldersPrefix(std::string_view object) { return HoldersKeyPrefix(object).str(); }
 
 void EncodeHolding(const v1::Holding& holding, std::string* out) {
-  out->clear();
-  wire::AppendBytesField(v1::Holding::kObjectIdFieldNumber, holding.object_id(), out);
-  wire::AppendBytesField(v1::Holding::kPartyFieldNumber, holding.party(), out);
-  wire::AppendDoubleField(v1::Holding::kQuantityFieldNumber, holding.quantity(), out);
-  wire::AppendBytesField(v1::Holding::kUomFieldNumber, holding.uom(), out);
-  wire::AppendBytesField(v1::Holding::kLocationFieldNumber, holding.location(), out);
-  wire::AppendVarintField(v1::Holding::kLastSequenceFieldNumber, holding.last_sequence(), out);
-  wire::AppendVarintField(v1::Holding::kLastTimeUnixMicrosFieldNumber,
-                          static_cast<uint64_t>(holding.last_time_unix_micros()), out);
+  using H = v1::Holding;
+  const auto last_time = static_cast<uint64_t>(holding.last_time_unix_micros());
+  out->resize(wire::BytesFieldSize(H::kObjectIdFieldNumber, holding.object_id()) +
+              wire::BytesFieldSize(H::kPartyFieldNumber, holding.party()) +
+              wire::DoubleFieldSize(H::kQuantityFieldNumber, holding.quantity()) +
+              wire::BytesFieldSize(H::kUomFieldNumber, holding.uom()) +
+              wire::BytesFieldSize(H::kLocationFieldNumber, holding.location()) +
+              wire::VarintFieldSize(H::kLastSequenceFieldNumber, holding.last_sequence()) +
+              wire::VarintFieldSize(H::kLastTimeUnixMicrosFieldNumber, last_time));
+  char* p = out->data();
+  p = wire::WriteBytesField(H::kObjectIdFieldNumber, holding.object_id(), p);
+  p = wire::WriteBytesField(H::kPartyFieldNumber, holding.party(), p);
+  p = wire::WriteDoubleField(H::kQuantityFieldNumber, holding.quantity(), p);
+  p = wire::WriteBytesField(H::kUomFieldNumber, holding.uom(), p);
+  p = wire::WriteBytesField(H::kLocationFieldNumber, holding.location(), p);
+  p = wire::WriteVarintField(H::kLastSequenceFieldNumber, holding.last_sequence(), p);
+  p = wire::WriteVarintField(H::kLastTimeUnixMicrosFieldNumber, last_time, p);
+  TL_ASSERT(p == out->data() + out->size());
 }
 
 bool DecodeHolding(std::string_view bytes, v1::Holding* holding) {

@@ -89,6 +89,10 @@ bool ForEachField(std::string_view value, OnVarint&& on_varint, OnFixed64&& on_f
   return ForEachField(value, on_varint, on_fixed64, on_bytes, [](uint32_t, uint32_t) {});
 }
 
+// Writers: each writes at `p` and returns the end of what it wrote; the caller sizes the
+// buffer first with the *Size functions (appending field by field to a std::string cost more
+// than the encoding).
+
 inline size_t VarintSize(uint64_t number) {
   size_t size = 1;
   while (number >= 0x80) {
@@ -98,19 +102,17 @@ inline size_t VarintSize(uint64_t number) {
   return size;
 }
 
-inline void AppendVarint(uint64_t number, std::string* out) {
-  char bytes[10];
-  size_t size = 0;
+inline char* WriteVarint(uint64_t number, char* p) {
   while (number >= 0x80) {
-    bytes[size++] = static_cast<char>((number & 0x7f) | 0x80);
+    *p++ = static_cast<char>((number & 0x7f) | 0x80);
     number >>= 7;
   }
-  bytes[size++] = static_cast<char>(number);
-  out->append(bytes, size);
+  *p++ = static_cast<char>(number);
+  return p;
 }
 
-inline void AppendTag(uint32_t field, uint32_t wire_type, std::string* out) {
-  AppendVarint((uint64_t{field} << 3) | wire_type, out);
+inline char* WriteTag(uint32_t field, uint32_t wire_type, char* p) {
+  return WriteVarint((uint64_t{field} << 3) | wire_type, p);
 }
 
 // A varint field (integers, bools, enums: negative numbers as their 64-bit two's complement, as
@@ -118,10 +120,9 @@ inline void AppendTag(uint32_t field, uint32_t wire_type, std::string* out) {
 inline size_t VarintFieldSize(uint32_t field, uint64_t number) {
   return number == 0 ? 0 : VarintSize(uint64_t{field} << 3) + VarintSize(number);
 }
-inline void AppendVarintField(uint32_t field, uint64_t number, std::string* out) {
-  if (number == 0) return;
-  AppendTag(field, kVarint, out);
-  AppendVarint(number, out);
+inline char* WriteVarintField(uint32_t field, uint64_t number, char* p) {
+  if (number == 0) return p;
+  return WriteVarint(number, WriteTag(field, kVarint, p));
 }
 
 // A string or bytes field, unless empty.
@@ -129,29 +130,36 @@ inline size_t BytesFieldSize(uint32_t field, std::string_view bytes) {
   return bytes.empty() ? 0
                        : VarintSize(uint64_t{field} << 3) + VarintSize(bytes.size()) + bytes.size();
 }
-inline void AppendBytesField(uint32_t field, std::string_view bytes, std::string* out) {
-  if (bytes.empty()) return;
-  AppendTag(field, kLengthDelimited, out);
-  AppendVarint(bytes.size(), out);
-  out->append(bytes);
+inline char* WriteBytesField(uint32_t field, std::string_view bytes, char* p) {
+  if (bytes.empty()) return p;
+  p = WriteVarint(bytes.size(), WriteTag(field, kLengthDelimited, p));
+  std::memcpy(p, bytes.data(), bytes.size());
+  return p + bytes.size();
 }
 
 // A double field, unless its bits are all 0 (protobuf writes -0.0).
-inline void AppendDoubleField(uint32_t field, double number, std::string* out) {
+inline uint64_t DoubleBits(double number) {
   uint64_t bits;
   std::memcpy(&bits, &number, sizeof bits);
-  if (bits == 0) return;
-  AppendTag(field, kFixed64, out);
-  char bytes[8];
-  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(bits >> (8 * i));
-  out->append(bytes, sizeof bytes);
+  return bits;
+}
+inline size_t DoubleFieldSize(uint32_t field, double number) {
+  return DoubleBits(number) == 0 ? 0 : VarintSize(uint64_t{field} << 3) + 8;
+}
+inline char* WriteDoubleField(uint32_t field, double number, char* p) {
+  const uint64_t bits = DoubleBits(number);
+  if (bits == 0) return p;
+  p = WriteTag(field, kFixed64, p);
+  for (int i = 0; i < 8; ++i) *p++ = static_cast<char>(bits >> (8 * i));
+  return p;
 }
 
-// The head of a message field of `size` bytes (present: written even if empty); its fields
-// follow.
-inline void AppendMessageHead(uint32_t field, size_t size, std::string* out) {
-  AppendTag(field, kLengthDelimited, out);
-  AppendVarint(size, out);
+// A message field of `size` bytes (present: written even if empty): its head, then its fields.
+inline size_t MessageFieldSize(uint32_t field, size_t size) {
+  return VarintSize(uint64_t{field} << 3) + VarintSize(size) + size;
+}
+inline char* WriteMessageHead(uint32_t field, size_t size, char* p) {
+  return WriteVarint(size, WriteTag(field, kLengthDelimited, p));
 }
 
 }  // namespace traceledger::projections::wire

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,14 @@ std::vector<std::string> Fields(std::string_view value, bool* well_formed) {
   return out;
 }
 
+// Appends what `write` writes, checking it writes the `size` bytes it was sized for.
+template <typename Write>
+void Append(std::string* out, size_t size, Write&& write) {
+  const size_t at = out->size();
+  out->resize(at + size);
+  EXPECT_EQ(write(out->data() + at), out->data() + out->size());
+}
+
 TEST(WireTest, WritesAsProtobufAndWalksWhatProtobufWrote) {
   v1::GenealogyEdge edge;  // varints (one negative), a double, strings, an enum
   edge.set_from("a");
@@ -49,25 +58,27 @@ TEST(WireTest, WritesAsProtobufAndWalksWhatProtobufWrote) {
     const uint32_t number = static_cast<uint32_t>(std::stoul(field));
     if (field.find(":v:") != std::string::npos) {
       const uint64_t value = std::stoull(field.substr(field.rfind(':') + 1));
-      AppendVarintField(number, value, &written);
-      EXPECT_EQ(VarintFieldSize(number, value), VarintSize(uint64_t{number} << 3) +
-                                                    VarintSize(value));
+      Append(&written, VarintFieldSize(number, value),
+             [&](char* p) { return WriteVarintField(number, value, p); });
     } else if (field.find(":s:") != std::string::npos) {
       const std::string value = field.substr(field.find(":s:") + 3);
-      AppendBytesField(number, value, &written);
+      Append(&written, BytesFieldSize(number, value),
+             [&](char* p) { return WriteBytesField(number, value, p); });
     } else {
-      AppendTag(number, kFixed64, &written);
       const uint64_t bits = std::stoull(field.substr(field.rfind(':') + 1));
-      for (int i = 0; i < 8; ++i) written.push_back(static_cast<char>(bits >> (8 * i)));
+      double real;
+      std::memcpy(&real, &bits, sizeof real);
+      Append(&written, DoubleFieldSize(number, real),
+             [&](char* p) { return WriteDoubleField(number, real, p); });
     }
   }
   EXPECT_EQ(written, bytes);
   EXPECT_EQ(fields.size(), 6u);
-  // Defaults are not written.
-  std::string empty;
-  AppendVarintField(3, 0, &empty);
-  AppendBytesField(4, "", &empty);
-  EXPECT_TRUE(empty.empty());
+  // Defaults are not written (-0.0 is: its bits are not 0).
+  EXPECT_EQ(VarintFieldSize(3, 0), 0u);
+  EXPECT_EQ(BytesFieldSize(4, ""), 0u);
+  EXPECT_EQ(DoubleFieldSize(5, 0.0), 0u);
+  EXPECT_EQ(DoubleFieldSize(5, -0.0), 9u);
 }
 
 TEST(WireTest, MalformedValuesAreRefused) {

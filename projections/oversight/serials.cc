@@ -710,12 +710,12 @@ size_t RefSize(const v1::OversightEventRef& ref) {
          wire::BytesFieldSize(4, ref.party());
 }
 
-void AppendRef(uint32_t field, const v1::OversightEventRef& ref, std::string* out) {
-  wire::AppendMessageHead(field, RefSize(ref), out);
-  wire::AppendVarintField(1, ref.sequence(), out);
-  wire::AppendBytesField(2, ref.event_id(), out);
-  wire::AppendVarintField(3, static_cast<uint64_t>(ref.time_unix_micros()), out);
-  wire::AppendBytesField(4, ref.party(), out);
+char* WriteRef(uint32_t field, const v1::OversightEventRef& ref, size_t size, char* p) {
+  p = wire::WriteMessageHead(field, size, p);
+  p = wire::WriteVarintField(1, ref.sequence(), p);
+  p = wire::WriteBytesField(2, ref.event_id(), p);
+  p = wire::WriteVarintField(3, static_cast<uint64_t>(ref.time_unix_micros()), p);
+  return wire::WriteBytesField(4, ref.party(), p);
 }
 
 bool DecodeRef(std::string_view bytes, RefView* ref) {
@@ -765,21 +765,43 @@ void AssignRef(const RefView& view, v1::OversightEventRef* ref) {
 }  // namespace
 
 void EncodeSerialState(const v1::SerialState& state, std::string* out) {
-  out->clear();
-  wire::AppendBytesField(1, state.serial(), out);
-  wire::AppendVarintField(2, static_cast<uint64_t>(static_cast<int64_t>(state.stage())), out);
-  wire::AppendVarintField(3, state.commissioned() ? 1 : 0, out);
-  wire::AppendBytesField(4, state.holder(), out);
-  wire::AppendBytesField(5, state.shipped_to(), out);
-  wire::AppendBytesField(6, state.packed_in(), out);
-  if (state.has_commissioned_by()) AppendRef(7, state.commissioned_by(), out);
-  if (state.has_last_movement()) AppendRef(8, state.last_movement(), out);
-  if (state.has_last_shipment()) AppendRef(9, state.last_shipment(), out);
-  if (state.has_last_receipt()) AppendRef(10, state.last_receipt(), out);
-  if (state.has_ended_by()) AppendRef(11, state.ended_by(), out);
-  wire::AppendVarintField(12, state.movement_count(), out);
-  wire::AppendVarintField(13, state.alert_count(), out);
-  wire::AppendBytesField(14, state.holder_alias(), out);
+  // The event references present (fields 7 to 11), and their sizes.
+  const v1::OversightEventRef* refs[5] = {
+      state.has_commissioned_by() ? &state.commissioned_by() : nullptr,
+      state.has_last_movement() ? &state.last_movement() : nullptr,
+      state.has_last_shipment() ? &state.last_shipment() : nullptr,
+      state.has_last_receipt() ? &state.last_receipt() : nullptr,
+      state.has_ended_by() ? &state.ended_by() : nullptr};
+  size_t ref_sizes[5] = {};
+  const auto stage = static_cast<uint64_t>(static_cast<int64_t>(state.stage()));
+  size_t size = wire::BytesFieldSize(1, state.serial()) + wire::VarintFieldSize(2, stage) +
+                wire::VarintFieldSize(3, state.commissioned() ? 1 : 0) +
+                wire::BytesFieldSize(4, state.holder()) +
+                wire::BytesFieldSize(5, state.shipped_to()) +
+                wire::BytesFieldSize(6, state.packed_in()) +
+                wire::VarintFieldSize(12, state.movement_count()) +
+                wire::VarintFieldSize(13, state.alert_count()) +
+                wire::BytesFieldSize(14, state.holder_alias());
+  for (int i = 0; i < 5; ++i) {
+    if (refs[i] == nullptr) continue;
+    ref_sizes[i] = RefSize(*refs[i]);
+    size += wire::MessageFieldSize(static_cast<uint32_t>(7 + i), ref_sizes[i]);
+  }
+  out->resize(size);
+  char* p = out->data();
+  p = wire::WriteBytesField(1, state.serial(), p);
+  p = wire::WriteVarintField(2, stage, p);
+  p = wire::WriteVarintField(3, state.commissioned() ? 1 : 0, p);
+  p = wire::WriteBytesField(4, state.holder(), p);
+  p = wire::WriteBytesField(5, state.shipped_to(), p);
+  p = wire::WriteBytesField(6, state.packed_in(), p);
+  for (int i = 0; i < 5; ++i) {
+    if (refs[i] != nullptr) p = WriteRef(static_cast<uint32_t>(7 + i), *refs[i], ref_sizes[i], p);
+  }
+  p = wire::WriteVarintField(12, state.movement_count(), p);
+  p = wire::WriteVarintField(13, state.alert_count(), p);
+  p = wire::WriteBytesField(14, state.holder_alias(), p);
+  TL_ASSERT(p == out->data() + out->size());
 }
 
 bool DecodeSerialState(std::string_view bytes, v1::SerialState* state) {

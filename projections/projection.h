@@ -70,7 +70,9 @@ class ViewReader {
     std::string storage;
     TL_ASSIGN_OR_RETURN(std::optional<std::string_view> bytes, Find(key, &storage));
     if (!bytes.has_value()) return false;
-    if (!decode(*bytes)) return Status::DataLoss("view row does not decode as " + std::string(what));
+    if (!decode(*bytes)) {
+      return Status::DataLoss("view row does not decode as " + std::string(what));
+    }
     return true;
   }
   // GetMessage into `*message`, which is cleared first: true if the row exists (else

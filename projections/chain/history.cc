@@ -4,6 +4,7 @@
 #include <functional>
 #include <utility>
 
+#include "projections/internal/wire.h"
 #include "projections/keys.h"
 
 namespace traceledger::projections {
@@ -43,31 +44,19 @@ class HistoryProjection final : public Projection {
     // The rows differ only in `role`, the last field: the rest is serialized once per event and
     // each row appends its role, the bytes DeterministicBytes(item) would give with role set.
     // Why: serializing the item once per object was most of this view's CPU.
+    static_assert(v1::HistoryItem::kRoleFieldNumber == 8);  // the highest: written last
     value_ = DeterministicBytes(item);
     const size_t common = value_.size();
     for (const std::string& id : facts.mentioned) {
-      value_.resize(common);
-      AppendRole(RoleOf(facts, id), &value_);
+      const std::string_view role = RoleOf(facts, id);
+      value_.resize(common + wire::BytesFieldSize(v1::HistoryItem::kRoleFieldNumber, role));
+      wire::WriteBytesField(v1::HistoryItem::kRoleFieldNumber, role, value_.data() + common);
       rows.Put(Key("h").Str(id).Time(facts.time_micros).U64(entry.sequence).str(), value_);
     }
     return Status::Ok();
   }
 
  private:
-  // HistoryItem field 8 (role), length-delimited, in protobuf's encoding.
-  static void AppendRole(std::string_view role, std::string* out) {
-    constexpr uint8_t kRoleTag = (8 << 3) | 2;
-    out->push_back(static_cast<char>(kRoleTag));
-    for (uint64_t n = role.size(); ; n >>= 7) {
-      if (n < 0x80) {
-        out->push_back(static_cast<char>(n));
-        break;
-      }
-      out->push_back(static_cast<char>((n & 0x7f) | 0x80));
-    }
-    out->append(role);
-  }
-
   std::string value_;  // a row's value, kept for its memory
 };
 

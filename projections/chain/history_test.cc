@@ -60,6 +60,9 @@ TEST_F(HistoryTest, EveryEventNamingAnObjectInTimeOrderWithItsRole) {
                         })
                   .ok());
   EXPECT_EQ(rows, 8u);  // lot A 5, lot P, the pallet and the case
+  // The projection appends the role as the item's last field: a field added after it must
+  // change that.
+  EXPECT_EQ(v1::HistoryItem::descriptor()->field_count(), 8);
   auto history = ObjectHistory(Reader(kHistoryView), kLotA, 100);
   ASSERT_TRUE(history.ok()) << history.status().ToString();
   EXPECT_EQ(Steps(*history), (std::vector<std::string>{

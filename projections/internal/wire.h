@@ -2,15 +2,14 @@
 //
 // Protobuf's wire format by hand, for the few rows a catch-up reads or writes so often that
 // protobuf's generated code was a large share of its work: a walker over a message's fields
-// (reading a row as a view, without building the message), and appenders that write fields as
-// proto3's serializer does (a field at its default value is not written), so that a hand-written
-// encoder gives the very bytes DeterministicBytes would (tested for every such codec).
+// (reading a row as a view, without building the message), and writers that write fields as
+// proto3's serializer does (a field at its default value is not written), so that a
+// hand-written encoder gives the very bytes DeterministicBytes would (tested for every codec).
 #ifndef TRACELEDGER_PROJECTIONS_INTERNAL_WIRE_H_
 #define TRACELEDGER_PROJECTIONS_INTERNAL_WIRE_H_
 
 #include <cstdint>
 #include <cstring>
-#include <string>
 #include <string_view>
 
 namespace traceledger::projections::wire {

@@ -696,6 +696,19 @@ bool IsTrackedSerial(std::string_view object_id) {
 
 namespace {
 
+// The codec below names fields by number, as in view_oversight.proto.
+using State = v1::SerialState;
+using Ref = v1::OversightEventRef;
+static_assert(State::kSerialFieldNumber == 1 && State::kStageFieldNumber == 2 &&
+              State::kCommissionedFieldNumber == 3 && State::kHolderFieldNumber == 4 &&
+              State::kShippedToFieldNumber == 5 && State::kPackedInFieldNumber == 6 &&
+              State::kCommissionedByFieldNumber == 7 && State::kLastMovementFieldNumber == 8 &&
+              State::kLastShipmentFieldNumber == 9 && State::kLastReceiptFieldNumber == 10 &&
+              State::kEndedByFieldNumber == 11 && State::kMovementCountFieldNumber == 12 &&
+              State::kAlertCountFieldNumber == 13 && State::kHolderAliasFieldNumber == 14);
+static_assert(Ref::kSequenceFieldNumber == 1 && Ref::kEventIdFieldNumber == 2 &&
+              Ref::kTimeUnixMicrosFieldNumber == 3 && Ref::kPartyFieldNumber == 4);
+
 // OversightEventRef's fields.
 struct RefView {
   uint64_t sequence = 0;
@@ -758,7 +771,8 @@ void AssignText(std::string_view text, Clear&& clear, Mutable&& mutable_field) {
 void AssignRef(const RefView& view, v1::OversightEventRef* ref) {
   ref->set_sequence(view.sequence);
   ref->set_time_unix_micros(view.time_unix_micros);
-  AssignText(view.event_id, [&] { ref->clear_event_id(); }, [&] { return ref->mutable_event_id(); });
+  AssignText(view.event_id, [&] { ref->clear_event_id(); },
+             [&] { return ref->mutable_event_id(); });
   AssignText(view.party, [&] { ref->clear_party(); }, [&] { return ref->mutable_party(); });
 }
 

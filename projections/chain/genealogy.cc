@@ -14,7 +14,8 @@ namespace traceledger::projections {
 namespace {
 
 // One event never writes more edges than this (a TransformationEvent with n inputs and m
-// outputs makes n*m); the rest are cut in key order, deterministically.
+// outputs makes n*m): the edges it names after that many distinct ones are not written (the
+// same ones for the same event, so a rebuild writes what the first build did).
 constexpr size_t kMaxEdgesPerEvent = 100000;
 
 std::string OutEdgeKey(std::string_view from, int64_t time, uint64_t sequence,

@@ -76,21 +76,18 @@ class ViewReader {
     return true;
   }
   // GetMessage into `*message`, which is cleared first: true if the row exists (else
-  // `*message` stays cleared). A message read into again and again keeps its strings' and
-  // sub-messages' memory, so a fold that reads one row per object allocates little.
+  // `*message` stays cleared). A message read into again and again keeps its strings' memory
+  // (not its sub-messages': proto3's Clear frees them; the hottest rows have codecs of their
+  // own for that, ReadDecoded), so a fold that reads one row per object allocates little.
   template <typename M>
   Result<bool> ReadMessage(std::string_view key, M* message) const {
-    std::string storage;
-    TL_ASSIGN_OR_RETURN(std::optional<std::string_view> bytes, Find(key, &storage));
-    if (!bytes.has_value()) {
-      message->Clear();
-      return false;
-    }
-    // Parsing clears the message first (keeping its memory).
-    if (!message->ParseFromArray(bytes->data(), static_cast<int>(bytes->size()))) {
-      return Status::DataLoss("view row does not decode as " + M::descriptor()->full_name());
-    }
-    return true;
+    // Parsing clears the message first.
+    TL_ASSIGN_OR_RETURN(const bool found,
+                        ReadDecoded(key, M::descriptor()->full_name(), [&](std::string_view b) {
+                          return message->ParseFromArray(b.data(), static_cast<int>(b.size()));
+                        }));
+    if (!found) message->Clear();
+    return found;
   }
 
  protected:

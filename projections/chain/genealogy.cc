@@ -1,6 +1,5 @@
 #include "projections/chain/genealogy.h"
 
-#include <cstring>
 #include <map>
 #include <optional>
 #include <set>
@@ -384,15 +383,6 @@ std::optional<OutEdgeKeyParts> ParseOutEdgeKey(std::string_view key) {
   return SplitEdgeKey(key, 'o');
 }
 
-namespace {
-
-double DoubleOfBits(uint64_t bits) {
-  double number;
-  std::memcpy(&number, &bits, sizeof number);
-  return number;
-}
-
-}  // namespace
 
 bool ParseOutEdgeValue(std::string_view value, OutEdgeValueView* view) {
   *view = OutEdgeValueView();
@@ -408,7 +398,9 @@ bool ParseOutEdgeValue(std::string_view value, OutEdgeValueView* view) {
         }
       },
       [&](uint32_t field, uint64_t bits) {
-        if (field == v1::GenealogyEdge::kQuantityFieldNumber) view->quantity = DoubleOfBits(bits);
+        if (field == v1::GenealogyEdge::kQuantityFieldNumber) {
+          view->quantity = wire::DoubleOfBits(bits);
+        }
       },
       [&](uint32_t field, std::string_view bytes) {
         if (field == v1::GenealogyEdge::kUomFieldNumber) {
@@ -426,7 +418,7 @@ bool ParseHolderValue(std::string_view value, HolderValueView* view) {
   return wire::ForEachField(
       value, [](uint32_t, uint64_t) {},
       [&](uint32_t field, uint64_t bits) {
-        if (field == v1::Holding::kQuantityFieldNumber) view->quantity = DoubleOfBits(bits);
+        if (field == v1::Holding::kQuantityFieldNumber) view->quantity = wire::DoubleOfBits(bits);
       },
       [&](uint32_t field, std::string_view bytes) {
         if (field == v1::Holding::kUomFieldNumber) {

@@ -1,7 +1,6 @@
 #include "projections/chain/holdings.h"
 
 #include <cmath>
-#include <cstring>
 #include <map>
 #include <string>
 
@@ -138,9 +137,7 @@ bool DecodeHolding(std::string_view bytes, v1::Holding* holding) {
   if (!well_formed || !known) return false;
   holding->mutable_object_id()->assign(object_id.data(), object_id.size());
   holding->mutable_party()->assign(party.data(), party.size());
-  double quantity;
-  std::memcpy(&quantity, &quantity_bits, sizeof quantity);
-  holding->set_quantity(quantity);
+  holding->set_quantity(wire::DoubleOfBits(quantity_bits));
   holding->mutable_uom()->assign(uom.data(), uom.size());
   holding->mutable_location()->assign(location.data(), location.size());
   holding->set_last_sequence(last_sequence);

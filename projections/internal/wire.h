@@ -142,6 +142,12 @@ inline uint64_t DoubleBits(double number) {
   std::memcpy(&bits, &number, sizeof bits);
   return bits;
 }
+// The double a 64-bit field's bits stand for (the walker's on_fixed64 gives bits).
+inline double DoubleOfBits(uint64_t bits) {
+  double number;
+  std::memcpy(&number, &bits, sizeof number);
+  return number;
+}
 inline size_t DoubleFieldSize(uint32_t field, double number) {
   return DoubleBits(number) == 0 ? 0 : VarintSize(uint64_t{field} << 3) + 8;
 }

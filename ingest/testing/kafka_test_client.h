@@ -71,12 +71,15 @@ class KafkaTestClient {
   // or Unavailable if the reports do not all arrive within kProduceTimeout.
   Status Produce(const std::string& topic, const std::vector<ProducedMessage>& messages);
 
-  // Reads every partition of `topic` from its low watermark up to the high watermark it has
-  // when the call starts, sorted by (partition, offset). Uses assign(), no consumer group
-  // membership, commits nothing. read_committed: messages of aborted transactions are
-  // skipped, and a partition with an open transaction is read to its end only once the
-  // transaction ends. Returns NotFound for an unknown topic, Unavailable if not everything
-  // arrives within `timeout`.
+  // Reads every partition of `topic` from its low watermark to its end, sorted by (partition,
+  // offset). The end is the high watermark, queried again once everything below the previous
+  // answer has been read, until an answer adds nothing: a single query can lag the messages
+  // the broker has acknowledged (a CI run read 1,499 of 1,500 that way). So messages
+  // produced during the call may be included. Uses assign(), no consumer group membership,
+  // commits nothing. Expects each partition's last offset to hold a message, not a transaction
+  // marker, as in topics written without transactions (all the tests write). Returns
+  // NotFound for an unknown topic, Unavailable (naming the partitions and how far each got)
+  // if not everything arrives within `timeout`.
   Result<std::vector<ConsumedMessage>> ConsumeAll(const std::string& topic,
                                                   std::chrono::milliseconds timeout);
 

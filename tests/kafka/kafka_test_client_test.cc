@@ -29,6 +29,18 @@ std::unique_ptr<KafkaTestClient> ConnectToFixture() {
   return std::move(client).value();
 }
 
+// What the broker says `topic` holds, to tell a message the broker lacks from one the
+// reader missed when a count differs.
+std::string HeldBy(KafkaTestClient& client, const std::string& topic) {
+  const Result<std::map<int32_t, int64_t>> high = client.HighWatermarks(topic);
+  if (!high.ok()) return "high watermarks unknown: " + high.status().ToString();
+  std::string out = "high watermarks now:";
+  for (const auto& [partition, offset] : *high) {
+    out += " " + std::to_string(partition) + "=" + std::to_string(offset);
+  }
+  return out;
+}
+
 TEST(KafkaTestClientTest, ReadsBackExactlyWhatWasProduced) {
   std::unique_ptr<KafkaTestClient> client = ConnectToFixture();
   ASSERT_NE(client, nullptr);
@@ -47,7 +59,7 @@ TEST(KafkaTestClientTest, ReadsBackExactlyWhatWasProduced) {
 
   const Result<std::vector<ConsumedMessage>> consumed = client->ConsumeAll(topic, kConsumeTimeout);
   ASSERT_TRUE(consumed.ok()) << consumed.status().ToString();
-  ASSERT_EQ(consumed->size(), static_cast<size_t>(kMessages));
+  ASSERT_EQ(consumed->size(), static_cast<size_t>(kMessages)) << HeldBy(*client, topic);
 
   // Each message once, intact, on its key's partition; each key's messages in produce order;
   // offsets dense from 0 in each partition (idempotent producer, no transactions).
@@ -109,7 +121,7 @@ TEST(KafkaTestClientTest, CarriesASyntheticEventStreamUnchanged) {
   ASSERT_TRUE(client->Produce(topic, produced).ok());
   const Result<std::vector<ConsumedMessage>> consumed = client->ConsumeAll(topic, kConsumeTimeout);
   ASSERT_TRUE(consumed.ok()) << consumed.status().ToString();
-  ASSERT_EQ(consumed->size(), stream.size());
+  ASSERT_EQ(consumed->size(), stream.size()) << HeldBy(*client, topic);
   std::map<std::string, std::vector<std::string>> consumed_by_key;
   for (const ConsumedMessage& m : *consumed) {
     EXPECT_TRUE(m.headers.empty());

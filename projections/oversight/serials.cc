@@ -1,6 +1,7 @@
 #include "projections/oversight/serials.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -14,8 +15,10 @@
 namespace traceledger::projections {
 namespace {
 
-// Version 1: the first layout (README.md).
-constexpr uint32_t kSerialsVersion = 1;
+// Version 1: the first layout. Version 2: the "s" rows leave out the serial (the key has it)
+// and hold only the sequence of each event they refer to; the rest of the reference (event
+// id, time, party) is stored once per entry, in its "e" row (README.md).
+constexpr uint32_t kSerialsVersion = 2;
 
 // What an event does to one serial.
 enum class Op {
@@ -76,7 +79,9 @@ struct EventContext {
   uint64_t sequence = 0;
   const AppliedEntry* entry = nullptr;
   const EventFacts* facts = nullptr;
+  // The entry, in full (its "e" row, alerts) and as the states refer to it (the sequence).
   v1::OversightEventRef ref;
+  v1::OversightEventRef slim_ref;
   // kReceive: the ids the receiver goes by (its submitter id and the receipt's own
   // owning_party destination).
   std::vector<std::string> receiver_ids;
@@ -86,6 +91,7 @@ struct EventContext {
 };
 
 std::string StateKey(std::string_view serial) { return Key("s").Str(serial).str(); }
+std::string EventKey(uint64_t sequence) { return Key("e").U64(sequence).str(); }
 std::string ContainerKey(std::string_view container) { return Key("m").Str(container).str(); }
 std::string ChildKey(std::string_view container, std::string_view child) {
   return Key("c").Str(container).Str(child).str();
@@ -126,6 +132,48 @@ void AppendRef(std::string* out, const v1::OversightEventRef& ref) {
   out->append(")");
 }
 
+// `ref`: full; null (a state without that event) appends "no entry".
+void AppendRef(std::string* out, const v1::OversightEventRef* ref) {
+  if (ref == nullptr) {
+    out->append("no entry");
+    return;
+  }
+  AppendRef(out, *ref);
+}
+
+// The full references of the earlier events the states name by sequence, read from their "e"
+// rows when an alert or a check needs more than the sequence (an event id for a message, a
+// party), once per entry each. A row that is missing or does not decode sets status() (and
+// the reference returned is an empty one): the caller returns it, so nothing is written.
+class EventRefs {
+ public:
+  void Reset() {
+    read_.clear();
+    status_ = Status::Ok();
+  }
+  // The full reference `slim` (a state's) stands for.
+  const v1::OversightEventRef& Full(const ViewReader& rows, const v1::OversightEventRef& slim) {
+    const auto known = read_.find(slim.sequence());
+    if (known != read_.end()) return known->second;
+    v1::OversightEventRef& full = read_[slim.sequence()];
+    Result<bool> found = rows.ReadMessage(EventKey(slim.sequence()), &full);
+    if (!found.ok() || !*found) {
+      if (status_.ok()) {
+        status_ = found.ok() ? Status::DataLoss("serials: no event row for entry " +
+                                                std::to_string(slim.sequence()))
+                             : found.status();
+      }
+      full.Clear();
+    }
+    return full;
+  }
+  const Status& status() const { return status_; }
+
+ private:
+  std::map<uint64_t, v1::OversightEventRef> read_;
+  Status status_;
+};
+
 // An alert about to be raised: its kind, the earlier event it conflicts with, and the text.
 struct AlertDraft {
   v1::SerialAlertKind kind = v1::SERIAL_ALERT_KIND_UNSPECIFIED;
@@ -160,6 +208,7 @@ class SerialsProjection : public Projection {
     ctx.ref.set_event_id(entry.entry->event_id());
     ctx.ref.set_time_unix_micros(facts.time_micros);
     ctx.ref.set_party(facts.party);
+    ctx.slim_ref.set_sequence(entry.sequence);
     ctx.own_alias = OwnAlias(*entry.event, facts.movement);
     if (facts.movement == Movement::kReceive) {
       ctx.receiver_ids.push_back(facts.party);
@@ -168,6 +217,10 @@ class SerialsProjection : public Projection {
 
     std::vector<Target> targets;
     TL_RETURN_IF_ERROR(CollectTargets(ctx, rows, &targets));
+    if (targets.empty()) return Status::Ok();
+    // The states this entry writes refer to it by sequence: the rest once, here.
+    rows.PutMessage(EventKey(entry.sequence), ctx.ref);
+    refs_.Reset();
     pending_alert_count_.reset();
     for (const Target& target : targets) TL_RETURN_IF_ERROR(ApplyTarget(ctx, target, rows));
     if (pending_alert_count_.has_value()) {
@@ -275,12 +328,15 @@ class SerialsProjection : public Projection {
     }));
     for (const std::string& child : children) {
       if (!visited->insert(child).second) continue;  // a cycle in bad data
-      if (IsTrackedSerial(child)) {  // only tracked serials have a state row (IsSerial)
-        TL_ASSIGN_OR_RETURN(const bool has_state, rows.Contains(StateKey(child)));
-        if (has_state) out->emplace_back(child, moved_container);
-      }
-      if (depth >= kMaxContainerDepth) continue;
+      const bool tracked = IsTrackedSerial(child);
+      if (!tracked && depth >= kMaxContainerDepth) continue;
       TL_ASSIGN_OR_RETURN(std::optional<std::string> inner, rows.Get(ContainerKey(child)));
+      // Only tracked serials have a state row. A child that is no container was linked by
+      // packing it as a serial (CollectPack), in the write of its state (Effect), and neither
+      // row is ever deleted: only a container's state row needs reading (IsSerial).
+      TL_ASSIGN_OR_RETURN(const bool serial, IsSerial(rows, child, inner.has_value()));
+      if (serial) out->emplace_back(child, moved_container);
+      if (depth >= kMaxContainerDepth) continue;
       if (inner.has_value()) {
         TL_RETURN_IF_ERROR(Expand(rows, child, moved_container, depth + 1, visited, out));
       }
@@ -349,9 +405,15 @@ class SerialsProjection : public Projection {
 
   // The rule an event breaks for a known serial, if any, and whether the state follows it
   // (README.md "Alert rules").
-  static Verdict Check(const EventContext& ctx, const Target& target,
-                       const v1::SerialState& state) {
+  // The references in `state` are slim: what an alert names is read through refs_ (whose
+  // status the caller checks).
+  Verdict Check(const EventContext& ctx, const Target& target, const v1::SerialState& state,
+                const ViewReader& rows) {
     const std::string& party = ctx.facts->party;
+    // A reference of the state's, full; null if the state has none (`has` false).
+    auto full = [&](bool has, const v1::OversightEventRef& slim) -> const v1::OversightEventRef* {
+      return has ? &refs_.Full(rows, slim) : nullptr;
+    };
     const bool ended = IsEnded(state.stage());
     const bool in_transit = state.stage() == v1::SERIAL_STAGE_SHIPPED;
     auto text = [&](std::string_view what) {
@@ -369,22 +431,30 @@ class SerialsProjection : public Projection {
       message.append(what);
       return message;
     };
-    auto alert = [&](v1::SerialAlertKind kind, const v1::OversightEventRef& conflict,
+    // `conflict`: full, or null when the state has no such event.
+    auto alert = [&](v1::SerialAlertKind kind, const v1::OversightEventRef* conflict,
                      std::string what, bool apply) {
       Verdict verdict;
-      verdict.alert = AlertDraft{kind, conflict, text(what)};
+      verdict.alert = AlertDraft{kind, std::nullopt, text(what)};
+      if (conflict != nullptr) verdict.alert->conflict = *conflict;
       verdict.apply = apply;
       return verdict;
     };
+    auto party_of = [](const v1::OversightEventRef* ref) {
+      return ref != nullptr ? ref->party() : std::string("an unknown party");
+    };
     auto ended_alert = [&](v1::SerialAlertKind kind) {
+      const v1::OversightEventRef* ended_by = full(state.has_ended_by(), state.ended_by());
       std::string what = "it was ";
       what.append(StageName(state.stage()));
       what.append(" by ");
-      what.append(state.ended_by().party());
+      what.append(party_of(ended_by));
       what.append(" at ");
-      AppendRef(&what, state.ended_by());
-      return alert(kind, state.ended_by(), std::move(what), /*apply=*/false);
+      AppendRef(&what, ended_by);
+      return alert(kind, ended_by, std::move(what), /*apply=*/false);
     };
+    auto last_shipment = [&] { return full(state.has_last_shipment(), state.last_shipment()); };
+    auto last_movement = [&] { return full(state.has_last_movement(), state.last_movement()); };
     Verdict ok;
     Verdict unchanged;
     unchanged.apply = false;
@@ -395,11 +465,13 @@ class SerialsProjection : public Projection {
       case Op::kCommission: {
         if (!state.commissioned()) return ok;  // first seen earlier (alerted then)
         if (ended) return ended_alert(v1::SERIAL_ALERT_KIND_REAPPEARED);
+        const v1::OversightEventRef* commissioned_by =
+            full(state.has_commissioned_by(), state.commissioned_by());
         std::string what = "it was already commissioned by ";
-        what.append(state.commissioned_by().party());
+        what.append(party_of(commissioned_by));
         what.append(" at ");
-        AppendRef(&what, state.commissioned_by());
-        return alert(v1::SERIAL_ALERT_KIND_DUPLICATE_COMMISSIONING, state.commissioned_by(),
+        AppendRef(&what, commissioned_by);
+        return alert(v1::SERIAL_ALERT_KIND_DUPLICATE_COMMISSIONING, commissioned_by,
                      std::move(what), /*apply=*/false);
       }
       case Op::kSell:
@@ -409,12 +481,12 @@ class SerialsProjection : public Projection {
                                  : v1::SERIAL_ALERT_KIND_REAPPEARED);
         }
         if (in_transit) {
-          return alert(v1::SERIAL_ALERT_KIND_NOT_HOLDER, state.last_shipment(),
-                       InTransitText(state), /*apply=*/IsDestination(ctx, state));
+          return alert(v1::SERIAL_ALERT_KIND_NOT_HOLDER, last_shipment(),
+                       InTransitText(state, last_shipment()), /*apply=*/IsDestination(ctx, state));
         }
         if (state.holder() != party) {
-          return alert(v1::SERIAL_ALERT_KIND_NOT_HOLDER, state.last_movement(), HeldByText(state),
-                       /*apply=*/false);
+          return alert(v1::SERIAL_ALERT_KIND_NOT_HOLDER, last_movement(),
+                       HeldByText(state, last_movement()), /*apply=*/false);
         }
         return ok;
       case Op::kShip:
@@ -424,12 +496,12 @@ class SerialsProjection : public Projection {
           if (state.holder() == party && state.shipped_to() == ctx.facts->counterparty) {
             return unchanged;
           }
-          return alert(v1::SERIAL_ALERT_KIND_NOT_HOLDER, state.last_shipment(),
-                       InTransitText(state), /*apply=*/IsDestination(ctx, state));
+          return alert(v1::SERIAL_ALERT_KIND_NOT_HOLDER, last_shipment(),
+                       InTransitText(state, last_shipment()), /*apply=*/IsDestination(ctx, state));
         }
         if (state.holder() != party) {
-          return alert(v1::SERIAL_ALERT_KIND_NOT_HOLDER, state.last_movement(), HeldByText(state),
-                       /*apply=*/false);
+          return alert(v1::SERIAL_ALERT_KIND_NOT_HOLDER, last_movement(),
+                       HeldByText(state, last_movement()), /*apply=*/false);
         }
         return ok;
       case Op::kReceive: {
@@ -444,13 +516,13 @@ class SerialsProjection : public Projection {
           what.append(" by ");
           what.append(state.holder());
           what.append(" at ");
-          AppendRef(&what, state.last_shipment());
-          return alert(v1::SERIAL_ALERT_KIND_RECEIPT_WITHOUT_SHIPMENT, state.last_shipment(),
+          AppendRef(&what, last_shipment());
+          return alert(v1::SERIAL_ALERT_KIND_RECEIPT_WITHOUT_SHIPMENT, last_shipment(),
                        std::move(what), /*apply=*/false);
         }
         // Receiving again what this party already received (e.g. the case, then its packs).
         if (state.holder() == party && state.has_last_receipt() &&
-            state.last_receipt().party() == party) {
+            full(true, state.last_receipt())->party() == party) {
           return unchanged;
         }
         // A receipt from the holder itself only lacks the shipment record.
@@ -462,9 +534,9 @@ class SerialsProjection : public Projection {
         what.append(" at ");
         what.append(state.holder());
         what.append(", ");
-        AppendRef(&what, state.last_movement());
+        AppendRef(&what, last_movement());
         what.append(from_holder ? "; no shipment recorded)" : ")");
-        return alert(v1::SERIAL_ALERT_KIND_RECEIPT_WITHOUT_SHIPMENT, state.last_movement(),
+        return alert(v1::SERIAL_ALERT_KIND_RECEIPT_WITHOUT_SHIPMENT, last_movement(),
                      std::move(what), /*apply=*/from_holder);
       }
       case Op::kPack:
@@ -482,24 +554,28 @@ class SerialsProjection : public Projection {
     return state.shipped_to() == ctx.facts->party || state.shipped_to() == ctx.own_alias;
   }
 
-  static std::string InTransitText(const v1::SerialState& state) {
+  // `last_shipment`: the state's, full (null if none).
+  static std::string InTransitText(const v1::SerialState& state,
+                                   const v1::OversightEventRef* last_shipment) {
     std::string what = "it is in transit from ";
     what.append(state.holder());
     what.append(" to ");
     what.append(state.shipped_to().empty() ? std::string("an unnamed party") : state.shipped_to());
     what.append(" since ");
-    AppendRef(&what, state.last_shipment());
+    AppendRef(&what, last_shipment);
     what.append(" and was not received");
     return what;
   }
 
-  static std::string HeldByText(const v1::SerialState& state) {
+  // `last_movement`: the state's, full (null if none).
+  static std::string HeldByText(const v1::SerialState& state,
+                                const v1::OversightEventRef* last_movement) {
     std::string what = "it is held by ";
     what.append(state.holder());
     what.append(" (");
     what.append(StageName(state.stage()));
     what.append(" at ");
-    AppendRef(&what, state.last_movement());
+    AppendRef(&what, last_movement);
     what.append(")");
     return what;
   }
@@ -523,19 +599,19 @@ class SerialsProjection : public Projection {
         state->set_holder_alias(named_receiver);
       }
       if (!ctx.own_alias.empty()) state->set_holder_alias(ctx.own_alias);
-      *state->mutable_last_movement() = ctx.ref;
+      *state->mutable_last_movement() = ctx.slim_ref;
     };
     switch (target.op) {
       case Op::kObserve:
         if (state->holder().empty()) {  // first seen here: this party is the only one known
           state->set_holder(party);
-          *state->mutable_last_movement() = ctx.ref;
+          *state->mutable_last_movement() = ctx.slim_ref;
         }
         return;
       case Op::kCommission:
         moved(v1::SERIAL_STAGE_COMMISSIONED);
         state->set_commissioned(true);
-        *state->mutable_commissioned_by() = ctx.ref;
+        *state->mutable_commissioned_by() = ctx.slim_ref;
         state->clear_shipped_to();
         return;
       case Op::kPack:
@@ -550,19 +626,19 @@ class SerialsProjection : public Projection {
         if (state->stage() == v1::SERIAL_STAGE_PACKED) {
           state->set_stage(state->has_last_receipt() ? v1::SERIAL_STAGE_RECEIVED
                                                      : v1::SERIAL_STAGE_COMMISSIONED);
-          *state->mutable_last_movement() = ctx.ref;
+          *state->mutable_last_movement() = ctx.slim_ref;
         }
         return;
       case Op::kShip:
         if (target.via_container.empty()) unlink();
         moved(v1::SERIAL_STAGE_SHIPPED);
         state->set_shipped_to(ctx.facts->counterparty);
-        *state->mutable_last_shipment() = ctx.ref;
+        *state->mutable_last_shipment() = ctx.slim_ref;
         return;
       case Op::kReceive:
         moved(v1::SERIAL_STAGE_RECEIVED);
         state->clear_shipped_to();
-        *state->mutable_last_receipt() = ctx.ref;
+        *state->mutable_last_receipt() = ctx.slim_ref;
         return;
       case Op::kSell:
       case Op::kDecommission:
@@ -572,7 +648,7 @@ class SerialsProjection : public Projection {
               : target.op == Op::kDecommission ? v1::SERIAL_STAGE_DECOMMISSIONED
                                                : v1::SERIAL_STAGE_DESTROYED);
         state->clear_shipped_to();
-        *state->mutable_ended_by() = ctx.ref;
+        *state->mutable_ended_by() = ctx.slim_ref;
         return;
     }
   }
@@ -595,11 +671,11 @@ class SerialsProjection : public Projection {
     std::optional<AlertDraft> alert;
     bool apply = true;
     if (stored) {
-      Verdict verdict = Check(ctx, target, state);
+      Verdict verdict = Check(ctx, target, state, rows);
+      TL_RETURN_IF_ERROR(refs_.status());
       alert = std::move(verdict.alert);
       apply = verdict.apply;
     } else {
-      state.set_serial(target.serial);
       if (target.op != Op::kCommission) {
         AlertDraft draft;
         draft.kind = v1::SERIAL_ALERT_KIND_UNKNOWN_SERIAL;
@@ -641,7 +717,7 @@ class SerialsProjection : public Projection {
     alert.set_alert_index(index);
     alert.set_kind(draft.kind);
     alert.set_serial(target.serial);
-    if (draft.conflict.has_value() && !draft.conflict->event_id().empty()) {
+    if (draft.conflict.has_value()) {
       TL_ASSERT(draft.conflict->sequence() < ctx.sequence);  // states hold earlier entries only
       alert.add_sequences(draft.conflict->sequence());
       alert.add_event_ids(draft.conflict->event_id());
@@ -658,6 +734,8 @@ class SerialsProjection : public Projection {
     return Status::Ok();
   }
 
+  // The entry's reads of earlier events' "e" rows.
+  EventRefs refs_;
   // Alerts numbered so far in the entry being applied (read once per entry from "n").
   std::optional<uint64_t> pending_alert_count_;
   // The serial state ApplyTarget works on, read into again for every target, and its row's
@@ -891,7 +969,25 @@ Result<v1::SerialReport> SerialStatus(const ViewReader& reader, std::string_view
     return Status::NotFound(std::move(message));
   }
   v1::SerialReport report;
-  *report.mutable_state() = std::move(*state);
+  v1::SerialState& out = *report.mutable_state();
+  out = std::move(*state);
+  // The row names its events by sequence; each one's "e" row has the rest.
+  out.set_serial(std::string(serial));
+  for (v1::OversightEventRef* ref :
+       {out.has_commissioned_by() ? out.mutable_commissioned_by() : nullptr,
+        out.has_last_movement() ? out.mutable_last_movement() : nullptr,
+        out.has_last_shipment() ? out.mutable_last_shipment() : nullptr,
+        out.has_last_receipt() ? out.mutable_last_receipt() : nullptr,
+        out.has_ended_by() ? out.mutable_ended_by() : nullptr}) {
+    if (ref == nullptr) continue;
+    const uint64_t sequence = ref->sequence();
+    TL_ASSIGN_OR_RETURN(const bool found, reader.ReadMessage(EventKey(sequence), ref));
+    if (!found || ref->sequence() != sequence) {
+      return Status::DataLoss("serials: the event row of entry " + std::to_string(sequence) +
+                              " that serial " + std::string(serial) +
+                              " names is missing or names another entry");
+    }
+  }
   bool corrupt = false;
   TL_RETURN_IF_ERROR(reader.Scan(SerialAlertPrefix(serial), [&](std::string_view,
                                                                 std::string_view value) {

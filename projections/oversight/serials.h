@@ -8,7 +8,13 @@
 // packed in it (nested containers too). The rules: projections/oversight/README.md.
 //
 // Rows (keys per projections/keys.h):
-//   "s" <serial>                      SerialState
+//   "s" <serial>                      SerialState, slim: no serial (the key has it), and its
+//                                     event references hold the sequence only
+//   "e" <sequence>                    OversightEventRef: the rest of a reference (event id,
+//                                     time, party), once per entry that touched a serial.
+//                                     Why: a state is rewritten by every event that moves the
+//                                     serial (each pack in a case, at every hop), and its five
+//                                     full references were ~80 % of its ~430 bytes.
 //   "m" <container>                   the container it is packed in ("" if none): a container
 //   "c" <container> <child>           "" : child packed in container
 //   "n"                               number of alerts (8 bytes BE)
@@ -57,9 +63,9 @@ bool DecodeSerialState(std::string_view bytes, v1::SerialState* state);
 // The projection (name "serials"). Reads only its own rows.
 std::unique_ptr<Projection> NewSerialsProjection();
 
-// The serial's state and its first kMaxAlertsPerReport alerts, from a reader of the "serials"
-// view (ViewStore::Reader("serials")). NotFound if no event ever named the serial; DataLoss if
-// a row does not decode.
+// The serial's state, its event references in full, and its first kMaxAlertsPerReport alerts,
+// from a reader of the "serials" view (ViewStore::Reader("serials")). NotFound if no event ever
+// named the serial; DataLoss if a row does not decode or an event row it names is missing.
 Result<v1::SerialReport> SerialStatus(const ViewReader& reader, std::string_view serial);
 
 // Alerts raised by entries at or after `since_sequence`, in ledger order, at most

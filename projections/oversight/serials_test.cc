@@ -13,6 +13,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "ledger/data_dir.h"
+#include "projections/keys.h"
 #include "projections/runner.h"
 
 namespace traceledger::projections {
@@ -321,6 +322,51 @@ TEST_F(SerialsTest, TracksEveryStageThroughNestedContainers) {
   // Commissioned, packed, shipped and received twice (through the pallet), unpacked, dispensed.
   EXPECT_EQ(State(kS1).movement_count(), 8u);
   EXPECT_TRUE(Alerts().empty());
+}
+
+// The state row refers to events by sequence alone (an entry's id, time and party are stored
+// once, in its "e" row, not in every state it changes); SerialStatus puts them back.
+TEST_F(SerialsTest, AStateRowNamesEventsBySequenceAndTheReportInFull) {
+  const uint64_t commissioned = Add(Commission(kMaker, {kS1, kS2}, 1));
+  Add(Pack(kMaker, kCase, {kS1, kS2}, 1));
+  const uint64_t shipped = Add(Ship(kMaker, {kCase}, kPharmacy, 2));
+  const uint64_t received = Add(Receive(kPharmacy, {kCase}, 3));
+
+  const ViewReader reader = runner_->store().Reader(kSerialsViewName);
+  auto row = reader.Get(Key("s").Str(kS1).str());
+  ASSERT_TRUE(row.ok()) << row.status().ToString();
+  ASSERT_TRUE(row->has_value());
+  v1::SerialState stored;
+  ASSERT_TRUE(stored.ParseFromString(**row));
+  EXPECT_EQ(stored.serial(), "");
+  ASSERT_TRUE(stored.has_commissioned_by() && stored.has_last_shipment() &&
+              stored.has_last_receipt() && stored.has_last_movement());
+  EXPECT_EQ(stored.commissioned_by().sequence(), commissioned);
+  EXPECT_EQ(stored.last_receipt().sequence(), received);
+  for (const v1::OversightEventRef* ref :
+       {&stored.commissioned_by(), &stored.last_shipment(), &stored.last_receipt(),
+        &stored.last_movement()}) {
+    EXPECT_EQ(ref->event_id(), "");
+    EXPECT_EQ(ref->party(), "");
+    EXPECT_EQ(ref->time_unix_micros(), 0);
+  }
+  EXPECT_FALSE(stored.has_ended_by());
+
+  const v1::SerialState s = State(kS1);
+  EXPECT_EQ(s.serial(), kS1);
+  auto expect_ref = [&](const v1::OversightEventRef& ref, uint64_t sequence,
+                        std::string_view party, int day, int hour) {
+    EXPECT_EQ(ref.sequence(), sequence);
+    EXPECT_EQ(ref.event_id(), event_ids_.at(sequence));
+    EXPECT_EQ(ref.party(), party);
+    EXPECT_EQ(ref.time_unix_micros(), (kDay0Seconds + day * 86400 + hour * 3600) * 1000000);
+  };
+  // The helpers' events happen at hour 1 (commissioning), 2 (shipping) and 3 (receiving).
+  expect_ref(s.commissioned_by(), commissioned, kMaker, 1, 1);
+  expect_ref(s.last_shipment(), shipped, kMaker, 2, 2);
+  expect_ref(s.last_receipt(), received, kPharmacy, 3, 3);
+  expect_ref(s.last_movement(), received, kPharmacy, 3, 3);
+  EXPECT_FALSE(s.has_ended_by());
 }
 
 TEST_F(SerialsTest, UnpackingAtTheMakerReturnsToCommissioned) {

@@ -157,6 +157,11 @@ Result<std::optional<std::string_view>> ViewReader::Find(std::string_view key,
                         known_.written != nullptr || known_.read != nullptr ||
                         known_.stored_keys != nullptr;
   const uint64_t hash = has_rows ? PendingRows::HashKey(key) : 0;
+  // The tables are far larger than the cache, so each look is a miss: the ones made together
+  // are asked for together, so that their misses overlap instead of following each other.
+  // First this batch's rows and the key filter (a key not written in this batch needs both).
+  if (pending_ != nullptr) pending_->Prefetch(hash);
+  if (known_.stored_keys != nullptr) known_.stored_keys->Prefetch(hash);
   if (pending_ != nullptr) {
     if (const PendingRows::Row* row = pending_->Find(key, hash)) return value_of(*row);
   }
@@ -167,6 +172,10 @@ Result<std::optional<std::string_view>> ViewReader::Find(std::string_view key,
   if (known_.stored_keys != nullptr && !known_.stored_keys->MayContain(hash)) {
     return std::optional<std::string_view>();
   }
+  // Then the tables of rows read or written before, which a key that may be stored needs.
+  if (known_.reading != nullptr) known_.reading->Prefetch(hash);
+  if (known_.written != nullptr) known_.written->Prefetch(hash);
+  if (known_.read != nullptr) known_.read->Prefetch(hash);
   if (known_.reading != nullptr) {
     // Read already in this batch (the database does not change until the batch is written).
     if (const PendingRows::Row* row = known_.reading->Find(key, hash)) return value_of(*row);

@@ -65,6 +65,13 @@ class KeyFilter {
     }
   }
 
+  // Asks for the blocks MayContain(hash) reads, so that their cache misses overlap other work.
+  void Prefetch(uint64_t hash) const {
+    for (const Segment& segment : segments_) {
+      __builtin_prefetch(&segment.blocks[BlockIndex(hash, segment.blocks.size())]);
+    }
+  }
+
   // False only if `hash` was never added.
   bool MayContain(uint64_t hash) const {
     const uint64_t bits = BitSource(hash);

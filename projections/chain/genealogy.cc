@@ -152,8 +152,8 @@ class GenealogyProjection final : public Projection {
   // 2: in-edge rows are key only. 3: in-edge rows of transform and contains edges only.
   // 4: out-edge values without what their key says (OutEdgeValue). 5: the holdings, in the
   // place of the custody expansions ("x" rows) the holdings view read. 6: in-edge rows with
-  // the out-edge row's value.
-  uint32_t version() const override { return 6; }
+  // the out-edge row's value. 7: holder rows without the object and party their key says.
+  uint32_t version() const override { return 7; }
 
   Status Apply(const AppliedEntry& entry, ViewRows& rows) override {
     if (entry.facts == nullptr) return Status::Ok();  // undecodable: nothing to link

@@ -40,11 +40,10 @@ Status Update(ViewRows& rows, const std::string& object, const std::string& part
                                                 holding->ParseFromArray(
                                                     value.data(), static_cast<int>(value.size()));
                                        }));
-  if (!existed) {
-    holding->Clear();
-    holding->set_object_id(object);
-    holding->set_party(party);
-  }
+  if (!existed) holding->Clear();
+  // The key says them (the queries fill them in); not stored.
+  holding->clear_object_id();
+  holding->clear_party();
   holding->set_quantity(holding->quantity() + change.quantity);
   if (!change.uom.empty()) holding->set_uom(change.uom);
   if (!facts.location.empty()) holding->set_location(facts.location);
@@ -62,9 +61,15 @@ Status Update(ViewRows& rows, const std::string& object, const std::string& part
   return Status::Ok();
 }
 
-Status ParseHolding(std::string_view value, v1::Holding* holding) {
-  if (holding->ParseFromArray(value.data(), static_cast<int>(value.size()))) return Status::Ok();
-  return Status::DataLoss("holdings row does not decode as traceledger.v1.Holding");
+// The holding of `object` at `party` in holder row value `value`.
+Status ParseHolding(std::string_view value, std::string_view object, std::string_view party,
+                    v1::Holding* holding) {
+  if (!holding->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    return Status::DataLoss("holdings row does not decode as traceledger.v1.Holding");
+  }
+  holding->set_object_id(std::string(object));
+  holding->set_party(std::string(party));
+  return Status::Ok();
 }
 
 }  // namespace
@@ -204,11 +209,19 @@ Result<std::vector<v1::Holding>> HoldingsOf(const ViewReader& genealogy,
                                             std::string_view object_id) {
   std::vector<v1::Holding> out;
   Status decoded;
-  TL_RETURN_IF_ERROR(genealogy.Scan(HoldersPrefix(object_id),
-                                    [&](std::string_view, std::string_view value) {
-                                      decoded = ParseHolding(value, &out.emplace_back());
-                                      return decoded.ok() && out.size() < kMaxHoldingsPerQuery;
-                                    }));
+  const std::string prefix = HoldersPrefix(object_id);
+  TL_RETURN_IF_ERROR(genealogy.Scan(prefix, [&](std::string_view key, std::string_view value) {
+    // The rest of the key is the party, 0x00-terminated.
+    std::string_view party = key.substr(prefix.size());
+    if (party.empty() || party.back() != '\0') {
+      decoded = Status::DataLoss("holder row key of " + std::string(object_id) +
+                                 " is malformed");
+      return false;
+    }
+    party.remove_suffix(1);
+    decoded = ParseHolding(value, object_id, party, &out.emplace_back());
+    return decoded.ok() && out.size() < kMaxHoldingsPerQuery;
+  }));
   TL_RETURN_IF_ERROR(decoded);
   return out;
 }
@@ -237,7 +250,7 @@ Result<std::vector<v1::Holding>> HoldingsAt(const ViewReader& genealogy, std::st
     Status decoded;
     TL_RETURN_IF_ERROR(scanner.Scan(key, [&](std::string_view row_key, std::string_view value) {
       found = row_key.size() == key.size();
-      if (found) decoded = ParseHolding(value, &out.emplace_back());
+      if (found) decoded = ParseHolding(value, object, party, &out.emplace_back());
       return false;
     }));
     TL_RETURN_IF_ERROR(decoded);

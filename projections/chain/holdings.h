@@ -11,8 +11,10 @@
 // that a forward trace reads an object's holders with its edges, in one seek (a seek per object
 // into a view of their own was a third of a large forward trace). Rows (README.md):
 //
-//   o | object | time max | sequence max | "holds" | party  -> Holding (who holds an object:
-//                                                             HoldingsOf; after every out-edge)
+//   o | object | time max | sequence max | "holds" | party  -> Holding without object_id and
+//                                                             party, which the key says (who
+//                                                             holds an object: HoldingsOf;
+//                                                             after every out-edge)
 //   p | party | object                                     -> ""      (what a party holds:
 //                                                             HoldingsAt; key only)
 //
@@ -50,7 +52,10 @@ std::string HoldersPrefix(std::string_view object);
 // keeps its memory). Why: protobuf's parsing and serializing of these rows, read and written
 // for every object an event moves, was ~3 % of a catch-up's instructions (UTF-8 checks of
 // four strings each way; docs/BENCHMARKS.md, "session 18"). DecodeHolding returns false for
-// bytes it did not write (an unknown field); then parse them with protobuf.
+// bytes it did not write (an unknown field); then parse them with protobuf. A holder row is
+// encoded without object_id and party (ApplyHoldings leaves them empty; the queries below
+// fill them in from the key): they were half of its ~125 bytes, rewritten whenever the
+// holding changes.
 void EncodeHolding(const v1::Holding& holding, std::string* out);
 bool DecodeHolding(std::string_view bytes, v1::Holding* holding);
 

@@ -100,6 +100,15 @@ TEST_F(HoldingsTest, QuantitiesFollowEveryMovement) {
                                                  Row(kPlant, kLotA, 50, "KGM")}));
   EXPECT_EQ(Of(kLotP), (std::vector<std::string>{Row(kPlant, kLotP, 400, "EA"),
                                                  Row(kShop, kLotP, 500, "EA")}));
+  // The row leaves out the object and the party, which its key says; the queries fill them in.
+  auto stored = Reader(kGenealogyView).Get(HolderKey(kLotA, kFarm));
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  ASSERT_TRUE(stored->has_value());
+  v1::Holding row;
+  ASSERT_TRUE(row.ParseFromString(**stored));
+  EXPECT_EQ(row.object_id(), "");
+  EXPECT_EQ(row.party(), "");
+  EXPECT_EQ(row.quantity(), 200);
   auto shop = HoldingsAt(Reader(kGenealogyView), kShop);
   ASSERT_TRUE(shop.ok());
   ASSERT_EQ(shop->size(), 1u);

@@ -331,9 +331,10 @@ class SerialsProjection : public Projection {
       const bool tracked = IsTrackedSerial(child);
       if (!tracked && depth >= kMaxContainerDepth) continue;
       TL_ASSIGN_OR_RETURN(std::optional<std::string> inner, rows.Get(ContainerKey(child)));
-      // Only tracked serials have a state row. A child that is no container was linked by
-      // packing it as a serial (CollectPack), in the write of its state (Effect), and neither
-      // row is ever deleted: only a container's state row needs reading (IsSerial).
+      // Only tracked serials have a state row. A child without a container row ("m") was
+      // packed as a serial (CollectPack), in the write of its state (Effect); state and
+      // container rows are never deleted, so only a container child's state row needs
+      // reading (IsSerial).
       TL_ASSIGN_OR_RETURN(const bool serial, IsSerial(rows, child, inner.has_value()));
       if (serial) out->emplace_back(child, moved_container);
       if (depth >= kMaxContainerDepth) continue;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "projections/chain/genealogy.h"
@@ -211,15 +212,14 @@ Result<std::vector<v1::Holding>> HoldingsOf(const ViewReader& genealogy,
   Status decoded;
   const std::string prefix = HoldersPrefix(object_id);
   TL_RETURN_IF_ERROR(genealogy.Scan(prefix, [&](std::string_view key, std::string_view value) {
-    // The rest of the key is the party, 0x00-terminated.
-    std::string_view party = key.substr(prefix.size());
-    if (party.empty() || party.back() != '\0') {
+    // A holder row's key is an out-edge key whose `to` is the party.
+    const std::optional<OutEdgeKeyParts> parts = ParseOutEdgeKey(key);
+    if (!parts.has_value() || !IsHolderRow(*parts)) {
       decoded = Status::DataLoss("holder row key of " + std::string(object_id) +
                                  " is malformed");
       return false;
     }
-    party.remove_suffix(1);
-    decoded = ParseHolding(value, object_id, party, &out.emplace_back());
+    decoded = ParseHolding(value, object_id, parts->to, &out.emplace_back());
     return decoded.ok() && out.size() < kMaxHoldingsPerQuery;
   }));
   TL_RETURN_IF_ERROR(decoded);

@@ -32,6 +32,17 @@ inline bool ReadVarint(const char** p, const char* end, uint64_t* number) {
   return false;
 }
 
+// Reads a little-endian fixed-width field of `bytes` (8 or 4) at `*p` (before `end`) into
+// `*bits` and moves `*p` past it; false if it is cut short.
+inline bool ReadFixed(const char** p, const char* end, int bytes, uint64_t* bits) {
+  if (end - *p < bytes) return false;
+  uint64_t result = 0;
+  for (int i = bytes - 1; i >= 0; --i) result = (result << 8) | static_cast<uint8_t>((*p)[i]);
+  *p += bytes;
+  *bits = result;
+  return true;
+}
+
 // Calls on_varint(field, number), on_fixed64(field, bits), on_bytes(field, bytes) and
 // on_fixed32(field, bits) for the fields of protobuf wire-format `value`, in order. False if
 // the value is not well-formed: a tag of field 0 or cut short, a group, a length past the end.
@@ -52,10 +63,8 @@ bool ForEachField(std::string_view value, OnVarint&& on_varint, OnFixed64&& on_f
         break;
       }
       case kFixed64: {
-        if (end - p < 8) return false;
         uint64_t bits = 0;
-        for (int i = 7; i >= 0; --i) bits = (bits << 8) | static_cast<uint8_t>(p[i]);
-        p += 8;
+        if (!ReadFixed(&p, end, 8, &bits)) return false;
         on_fixed64(field, bits);
         break;
       }
@@ -67,11 +76,9 @@ bool ForEachField(std::string_view value, OnVarint&& on_varint, OnFixed64&& on_f
         break;
       }
       case kFixed32: {
-        if (end - p < 4) return false;
-        uint32_t bits = 0;
-        for (int i = 3; i >= 0; --i) bits = (bits << 8) | static_cast<uint8_t>(p[i]);
-        p += 4;
-        on_fixed32(field, bits);
+        uint64_t bits = 0;
+        if (!ReadFixed(&p, end, 4, &bits)) return false;
+        on_fixed32(field, static_cast<uint32_t>(bits));
         break;
       }
       default:

@@ -95,10 +95,17 @@ TEST(WireTest, MalformedValuesAreRefused) {
   EXPECT_FALSE(well_formed);
   Fields(std::string("\x09\x01\x02", 3), &well_formed);  // 64 bits cut short
   EXPECT_FALSE(well_formed);
+  Fields(std::string("\x0d\x01\x02\x03", 4), &well_formed);  // 32 bits cut short
+  EXPECT_FALSE(well_formed);
   const std::vector<std::string> fixed32 =
       Fields(std::string("\x0d\x01\x00\x00\x00", 5), &well_formed);
   EXPECT_TRUE(well_formed);
   EXPECT_EQ(fixed32, std::vector<std::string>{"1:32:1"});
+  // Little-endian: the last byte is the most significant.
+  const std::vector<std::string> high =
+      Fields(std::string("\x0d\x00\x00\x00\x01", 5), &well_formed);
+  EXPECT_TRUE(well_formed);
+  EXPECT_EQ(high, std::vector<std::string>{"1:32:16777216"});
 }
 
 }  // namespace

@@ -1,9 +1,14 @@
 #include "projections/chain/genealogy.h"
 
+#include <algorithm>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
+#include <string>
+#include <tuple>
 #include <utility>
+#include <vector>
 
 #include "projections/chain/holdings.h"
 #include "projections/internal/wire.h"
@@ -153,7 +158,8 @@ class GenealogyProjection final : public Projection {
   // 4: out-edge values without what their key says (OutEdgeValue). 5: the holdings, in the
   // place of the custody expansions ("x" rows) the holdings view read. 6: in-edge rows with
   // the out-edge row's value. 7: holder rows without the object and party their key says.
-  uint32_t version() const override { return 7; }
+  // 8: no in-edge rows of contains edges (the container's contained_by rows say the same).
+  uint32_t version() const override { return 8; }
 
   Status Apply(const AppliedEntry& entry, ViewRows& rows) override {
     if (entry.facts == nullptr) return Status::Ok();  // undecodable: nothing to link
@@ -367,9 +373,7 @@ Result<std::vector<v1::GenealogyEdge>> InEdgeRows(const ViewReader& genealogy,
 
 }  // namespace
 
-bool HasInEdgeRow(std::string_view kind) {
-  return kind == kEdgeTransform || kind == kEdgeContains;
-}
+bool HasInEdgeRow(std::string_view kind) { return kind == kEdgeTransform; }
 
 std::string ConsumerNode(std::string_view seller) {
   std::string node = "consumer@";
@@ -473,7 +477,43 @@ Result<std::vector<v1::GenealogyEdge>> OutEdges(const ViewReader& genealogy,
 
 Result<std::vector<v1::GenealogyEdge>> InEdges(const ViewReader& genealogy, std::string_view node,
                                                size_t limit) {
-  return InEdgeRows(genealogy, InEdgePrefix(node), limit);
+  TL_ASSIGN_OR_RETURN(std::vector<v1::GenealogyEdge> in,
+                      InEdgeRows(genealogy, InEdgePrefix(node), limit));
+  // The contains edges into `node`: its contained_by rows, turned around.
+  std::vector<v1::GenealogyEdge> contents;
+  Status parsed;
+  TL_RETURN_IF_ERROR(genealogy.Scan(OutEdgePrefix(node), [&](std::string_view key,
+                                                             std::string_view value) {
+    const std::optional<OutEdgeKeyParts> parts = ParseOutEdgeKey(key);
+    if (!parts.has_value()) {
+      parsed = Status::DataLoss("genealogy out-edge key is malformed");
+      return false;
+    }
+    if (IsHolderRow(*parts)) return false;  // after every edge
+    if (parts->kind != kEdgeContainedBy) return true;
+    parsed = EdgeOfRow(*parts, value, &contents.emplace_back());
+    if (!parsed.ok()) return false;
+    v1::GenealogyEdge& edge = contents.back();
+    edge.mutable_from()->swap(*edge.mutable_to());
+    edge.set_kind(std::string(kEdgeContains));
+    return contents.size() < limit;
+  }));
+  TL_RETURN_IF_ERROR(parsed);
+  // Both lists are in key order (time, sequence, kind, other end); merged, the same order the
+  // in-edge rows of both kinds had.
+  const auto order = [](const v1::GenealogyEdge& a, const v1::GenealogyEdge& b) {
+    return std::make_tuple(a.time_unix_micros(), a.sequence(), std::string_view(a.kind()),
+                           std::string_view(a.from())) <
+           std::make_tuple(b.time_unix_micros(), b.sequence(), std::string_view(b.kind()),
+                           std::string_view(b.from()));
+  };
+  std::vector<v1::GenealogyEdge> out;
+  out.reserve(in.size() + contents.size());
+  std::merge(std::make_move_iterator(in.begin()), std::make_move_iterator(in.end()),
+             std::make_move_iterator(contents.begin()), std::make_move_iterator(contents.end()),
+             std::back_inserter(out), order);
+  if (out.size() > limit) out.resize(limit);
+  return out;
 }
 
 Result<std::vector<v1::ContainedChild>> CurrentChildren(const ViewReader& genealogy,

@@ -17,7 +17,8 @@
 //
 //   o | from | time | sequence | kind | to    -> GenealogyEdge    (out-edges, without what
 //                                                                  the key says: ParseOutEdge)
-//   i | to   | time | sequence | kind | from  -> the out-edge row's value (in-edges)
+//   i | to   | time | sequence | kind | from  -> the out-edge row's value (in-edges of
+//                                                transform edges)
 //   c | parent | child                         -> ContainedChild   (current contents)
 //
 // The projection also keeps the holdings (holdings.h): an object's holder rows are keyed as
@@ -25,7 +26,8 @@
 // and a forward walk reads them in the same scan.
 //
 // Containment edges are keyed by the time of the ADD; a DELETE rewrites the out-edge row with
-// `removed` and the removal's time and sequence, and the in-edge row with it.
+// `removed` and the removal's time and sequence. A contains edge has no in-edge row: the
+// container's contained_by row (same time, sequence and value) is it, turned around.
 //
 // Thread-safety: the projection is used by one runner thread; the queries are thread-safe.
 #ifndef TRACELEDGER_PROJECTIONS_CHAIN_GENEALOGY_H_
@@ -149,15 +151,18 @@ std::optional<OutEdgeKeyParts> ParseInEdgeKey(std::string_view key);
 // The genealogy projection (name "genealogy", no dependencies), which keeps the holdings too.
 std::unique_ptr<Projection> NewGenealogyProjection();
 
-// Whether edges of `kind` have an in-edge row (are listed by InEdges): transform and contains,
-// the object-to-object edges a backward walk follows into a node. Custody edges into a party
-// (its receipts, sales, destructions) are found through the holdings and the out-edges of
-// the objects; a container's contents through CurrentChildren and its out-edges. Why not every
-// kind: the other in-edge rows were a third of the genealogy rows, and nothing read them.
+// Whether edges of `kind` have an in-edge row: transform edges only, the object-to-object
+// edges a backward walk follows into a node besides containment (whose contained_by out-edge
+// rows serve). Custody edges into a party (its receipts, sales, destructions) are found through
+// the holdings and the out-edges of the objects. Why not every kind: the other in-edge rows
+// were a third of the genealogy rows, and nothing read them; those of contains edges (5 % of
+// the rows a build writes) repeated the container's contained_by rows (version 8).
 bool HasInEdgeRow(std::string_view kind);
 
-// Up to `limit` edges leaving `node` (every kind; not its holder rows) / entering `node` (the
-// kinds HasInEdgeRow), oldest first. Returns DataLoss if a row does not decode, or a storage error.
+// Up to `limit` edges leaving `node` (every kind; not its holder rows) / entering `node`
+// (transform and contains edges: the in-edge rows, and the contained_by rows of `node` as
+// the contains edges they mirror), oldest first. Returns DataLoss if a row does not decode,
+// or a storage error.
 Result<std::vector<v1::GenealogyEdge>> OutEdges(const ViewReader& genealogy,
                                                 std::string_view node, size_t limit);
 Result<std::vector<v1::GenealogyEdge>> InEdges(const ViewReader& genealogy, std::string_view node,

@@ -249,8 +249,9 @@ TEST_F(GenealogyTest, OutEdgeRowsStoreOnlyWhatTheirKeyDoesNotSay) {
   EXPECT_EQ(rows, 1u);
 }
 
-// An in-edge row holds the same value as its out-edge row (genealogy version 6), a removal
-// included, so a walk into a node reads it without a second seek.
+// An in-edge row holds the same value as its out-edge row (genealogy version 6), so a walk
+// into a node reads it without a second seek. Contains edges have none (version 8): InEdges
+// gives them from the container's contained_by rows, a removal included.
 TEST_F(GenealogyTest, InEdgeRowsHoldTheirOutEdgeRowsValue) {
   Append({
       /*0*/ testing::Transform("v0", kPlant, At(0), {{kLotA, 400, "KGM"}}, {{kLotP, 1000}},
@@ -270,7 +271,7 @@ TEST_F(GenealogyTest, InEdgeRowsHoldTheirOutEdgeRowsValue) {
                     return true;
                   })
                   .ok());
-  ASSERT_EQ(in_rows.size(), 2u);  // transform and contains
+  ASSERT_EQ(in_rows.size(), 1u);  // the transform's
   for (const auto& [in_key, value] : in_rows) {
     const std::optional<OutEdgeKeyParts> parts = ParseInEdgeKey(in_key);
     ASSERT_TRUE(parts.has_value());
@@ -290,7 +291,27 @@ TEST_F(GenealogyTest, InEdgeRowsHoldTheirOutEdgeRowsValue) {
   EXPECT_EQ((*contains)[0].from(), kCase1);
   EXPECT_TRUE((*contains)[0].removed());
   EXPECT_EQ((*contains)[0].removed_sequence(), 2u);
+  EXPECT_EQ((*contains)[0].kind(), kEdgeContains);
+  EXPECT_EQ((*contains)[0].to(), kPallet);
   EXPECT_FALSE(ParseInEdgeKey(OutEdgePrefix(kLotA)).has_value());
+}
+
+// InEdges merges the two sources of edges into a node in time order, and keeps to its limit.
+TEST_F(GenealogyTest, InEdgesMergeTransformsAndContentsInTimeOrder) {
+  Append({
+      testing::Aggregate("m0", kPlant, At(0), v1::ACTION_ADD, kPallet, {{kCase1}}),
+      testing::Transform("m1", kPlant, At(1), {{kLotA, 400, "KGM"}}, {{kPallet, 1}}),
+      testing::Aggregate("m2", kPlant, At(2), v1::ACTION_ADD, kPallet, {{kCase2}}),
+  });
+  CatchUp();
+  EXPECT_EQ(In(kPallet), (std::vector<std::string>{
+                             "contains " + std::string(kCase1) + "->" + kPallet + " @0",
+                             "transform " + std::string(kLotA) + "->" + kPallet + " @1",
+                             "contains " + std::string(kCase2) + "->" + kPallet + " @2"}));
+  const auto first_two = InEdges(Reader(kGenealogyView), kPallet, 2);
+  ASSERT_TRUE(first_two.ok());
+  ASSERT_EQ(first_two->size(), 2u);
+  EXPECT_EQ((*first_two)[1].kind(), kEdgeTransform);
 }
 
 TEST_F(GenealogyTest, MalformedOutEdgeKeysAreRejected) {

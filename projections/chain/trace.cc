@@ -392,9 +392,10 @@ class Walk {
     const int64_t asked = at.time;
     const uint32_t depth = at.depth + 1;
     Status parsed;
-    // Into the node: the inputs it was made from, and the contents of it as a container. The
-    // in-edge rows are keyed by time after the prefix, up to the first one later than `asked`;
-    // each holds the edge's value (followed in the visitor: edge_ points into it).
+    // Into the node: the inputs it was made from. The in-edge rows are keyed by time after the
+    // prefix, up to the first one later than `asked`; each holds the edge's value (followed in
+    // the visitor: edge_ points into it). Its contents as a container are its contained_by
+    // out-edges, below.
     TL_RETURN_IF_ERROR(genealogy_.Scan(
         InEdgePrefix(symbols_[at.node]), [&](std::string_view row_key, std::string_view value) {
           const std::optional<OutEdgeKeyParts> key = ParseInEdgeKey(row_key);
@@ -410,16 +411,15 @@ class Walk {
           if (!HasInEdgeRow(key->kind)) return true;
           parsed = ParseEdge(value, at.node);
           if (!parsed.ok()) return false;
-          const int64_t until =
-              key->kind == kEdgeTransform ? key->time_unix_micros
-              : edge_.removed             ? std::min(asked, edge_.removed_time_unix_micros)
-                                          : asked;
-          Follow(*key, at.node, Toward::kFrom, v1::NODE_KIND_OBJECT, kFree, until, depth);
+          Follow(*key, at.node, Toward::kFrom, v1::NODE_KIND_OBJECT, kFree,
+                 key->time_unix_micros, depth);
           return truncated_reason_.empty();
         }));
     TL_RETURN_IF_ERROR(parsed);
     if (!truncated_reason_.empty()) return Status::Ok();
-    // Out of the node up to then: the parties that had it.
+    // Out of the node up to then: the parties that had it, and what was inside it (each
+    // contained_by row is the contains edge from the child, turned around; the child is asked
+    // about until it was taken out, if it was before `asked`).
     const std::string out_prefix = OutEdgePrefix(symbols_[at.node]);
     TL_RETURN_IF_ERROR(genealogy_.Scan(out_prefix, [&](std::string_view row_key,
                                                        std::string_view value) {
@@ -430,12 +430,21 @@ class Walk {
       }
       if (key->time_unix_micros > asked || IsHolderRow(*key)) return false;
       if (!CountEdge()) return false;
-      // Only custody edges are followed, and the key says the kind: the others (a long-lived
-      // lot's transforms into every product) need no decoding.
-      if (!IsCustody(key->kind)) return true;
+      // Only custody and contained_by edges are followed, and the key says the kind: the
+      // others (a long-lived lot's transforms into every product) need no decoding.
+      const bool contents = key->kind == kEdgeContainedBy;
+      if (!contents && !IsCustody(key->kind)) return true;
       parsed = ParseEdge(value, at.node);
       if (!parsed.ok()) return false;
-      Follow(*key, at.node, Toward::kTo, edge_.to_kind, kFree, key->time_unix_micros, depth);
+      if (contents) {
+        const OutEdgeKeyParts contains{key->to, key->time_unix_micros, key->sequence,
+                                       kEdgeContains, key->from};
+        const int64_t until =
+            edge_.removed ? std::min(asked, edge_.removed_time_unix_micros) : asked;
+        Follow(contains, at.node, Toward::kFrom, v1::NODE_KIND_OBJECT, kFree, until, depth);
+      } else {
+        Follow(*key, at.node, Toward::kTo, edge_.to_kind, kFree, key->time_unix_micros, depth);
+      }
       return truncated_reason_.empty();
     }));
     return parsed;

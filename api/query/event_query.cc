@@ -13,6 +13,7 @@
 #include "ingest/event_decoder.h"
 #include "ledger/base/encoding.h"
 #include "ledger/sha256.h"
+#include "projections/chain/history.h"
 #include "projections/keys.h"
 #include "projections/view_store.h"
 #include "tl/v1/ledger.pb.h"
@@ -395,7 +396,8 @@ Status ScanRange(const ledger::Ledger& ledger, uint64_t from, uint64_t to, Page&
 }
 
 // ----------------------------------------------------------------------------------------
-// The history view as an index: "h" | object 0x00 | time (8) | sequence (8) -> HistoryItem.
+// The history view as an index: "h" | object 0x00 | time (8) | sequence (8) -> HistoryItem
+// (projections/chain/history.h; HistoryItemOfRow reads a row).
 
 constexpr size_t kHistorySuffixBytes = 16;
 
@@ -473,12 +475,8 @@ Result<Candidates> FindCandidates(const projections::ViewReader& history,
       if (q.ge_event_time.has_value() && !(*q.ge_event_time < upper)) return true;
       if (sequence < from || sequence >= indexed_end) return true;
       v1::HistoryItem item;
-      if (!item.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-        row_status = Status::DataLoss("history row of " + Quoted(key.substr(1, object_end - 1)) +
-                                      " at sequence " + std::to_string(sequence) +
-                                      " does not decode as traceledger.v1.HistoryItem");
-        return false;
-      }
+      row_status = projections::HistoryItemOfRow(history, key, bytes, &item);
+      if (!row_status.ok()) return false;
       if (std::find(kEventTypes.begin(), kEventTypes.end(), item.event_type()) ==
           kEventTypes.end()) {
         return true;

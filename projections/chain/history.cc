@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "projections/internal/wire.h"
@@ -25,17 +27,20 @@ std::string_view RoleOf(const EventFacts& facts, std::string_view id) {
   return "object";
 }
 
+std::string EventKey(uint64_t sequence) { return Key("e").U64(sequence).str(); }
+
 class HistoryProjection final : public Projection {
  public:
   std::string_view name() const override { return kHistoryView; }
-  uint32_t version() const override { return 1; }
+  // 2: no sequence and time in the rows (the key says them); an event naming several objects
+  // keeps what its rows share once, in an `e` row.
+  uint32_t version() const override { return 2; }
 
   Status Apply(const AppliedEntry& entry, ViewRows& rows) override {
     if (entry.facts == nullptr) return Status::Ok();
     const EventFacts& facts = *entry.facts;
+    if (facts.mentioned.empty()) return Status::Ok();
     v1::HistoryItem item;
-    item.set_sequence(entry.sequence);
-    item.set_event_time_unix_micros(facts.time_micros);
     item.set_event_type(facts.type);
     item.set_biz_step(facts.biz_step);
     item.set_movement(std::string(MovementName(facts.movement)));
@@ -43,9 +48,18 @@ class HistoryProjection final : public Projection {
     item.set_event_id(entry.entry->event_id());
     // The rows differ only in `role`, the last field: the rest is serialized once per event and
     // each row appends its role, the bytes DeterministicBytes(item) would give with role set.
-    // Why: serializing the item once per object was most of this view's CPU.
+    // Why: serializing the item once per object was most of this view's CPU. An event naming
+    // several objects (an aggregation, a case commissioned, a pallet shipped) stores the rest
+    // once, in its `e` row, and its rows only their role: those rest bytes were two thirds of
+    // the view's bytes, and the view a third of all the views' (docs/BENCHMARKS.md, "session 20").
     static_assert(v1::HistoryItem::kRoleFieldNumber == 8);  // the highest: written last
-    value_ = DeterministicBytes(item);
+    if (facts.mentioned.size() >= 2) {
+      TL_ASSERT(!item.event_type().empty());  // how a reader tells a row of such an event
+      rows.Put(EventKey(entry.sequence), DeterministicBytes(item));
+      value_.clear();
+    } else {
+      value_ = DeterministicBytes(item);
+    }
     const size_t common = value_.size();
     for (const std::string& id : facts.mentioned) {
       const std::string_view role = RoleOf(facts, id);
@@ -68,24 +82,50 @@ namespace {
 
 // Visits the history items of `object_id` in order until `visit` returns false (it may move
 // the item away: the next row is parsed into it afresh). Returns DataLoss if a row does not
-// decode, or a storage error.
+// decode or an `e` row is missing, or a storage error.
 Status ForEachItem(const ViewReader& history, std::string_view object_id,
                    const std::function<bool(v1::HistoryItem&)>& visit) {
   v1::HistoryItem item;
-  bool decoded = true;
+  Status read;
   TL_RETURN_IF_ERROR(
-      history.Scan(Key("h").Str(object_id).str(), [&](std::string_view, std::string_view value) {
-        decoded = item.ParseFromArray(value.data(), static_cast<int>(value.size()));
-        return decoded && visit(item);
+      history.Scan(Key("h").Str(object_id).str(), [&](std::string_view key, std::string_view value) {
+        read = HistoryItemOfRow(history, key, value, &item);
+        return read.ok() && visit(item);
       }));
-  if (!decoded) {
-    return Status::DataLoss("history row of " + std::string(object_id) +
-                            " does not decode as traceledger.v1.HistoryItem");
-  }
-  return Status::Ok();
+  return read;
 }
 
 }  // namespace
+
+Status HistoryItemOfRow(const ViewReader& history, std::string_view key, std::string_view value,
+                        v1::HistoryItem* item) {
+  const size_t object_end = key.find('\0', 1);
+  if (key.empty() || key[0] != 'h' || object_end == std::string_view::npos ||
+      key.size() != object_end + 1 + 16) {
+    return Status::DataLoss("history row key is not h|object|time|sequence");
+  }
+  const auto corrupt = [&](std::string_view what) {
+    return Status::DataLoss("history row of " + std::string(key.substr(1, object_end - 1)) +
+                            " " + std::string(what));
+  };
+  if (!item->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    return corrupt("does not decode as traceledger.v1.HistoryItem");
+  }
+  const uint64_t sequence = DecodeFixed64BigEndian(key.substr(object_end + 9, 8));
+  if (item->event_type().empty()) {  // the event's `e` row has the rest
+    std::string role = std::move(*item->mutable_role());
+    TL_ASSIGN_OR_RETURN(std::optional<std::string> shared, history.Get(EventKey(sequence)));
+    if (!shared.has_value() ||
+        !item->ParseFromArray(shared->data(), static_cast<int>(shared->size()))) {
+      return corrupt("names event " + std::to_string(sequence) +
+                     ", whose row is missing or does not decode");
+    }
+    item->set_role(std::move(role));
+  }
+  item->set_sequence(sequence);
+  item->set_event_time_unix_micros(DecodeTime(key.substr(object_end + 1, 8)));
+  return Status::Ok();
+}
 
 Result<std::vector<v1::HistoryItem>> ObjectHistory(const ViewReader& history,
                                                    std::string_view object_id, size_t limit) {

@@ -4,10 +4,13 @@
 // EPCs and serials, lots as class or class#lot=..., parents, cylinder ids, the objects of
 // sampling results and recalls), in time order, as one row per (object, event):
 //
-//   h | object | time | sequence  -> HistoryItem
+//   h | object | time | sequence  -> HistoryItem without sequence and time (the key says them)
+//   e | sequence                  -> HistoryItem without role, sequence and time
 //
-// so an object's history is one prefix scan. Events that cannot be decoded name no object and
-// leave no row.
+// so an object's history is one prefix scan. An event naming one object writes its whole item
+// in the object's row; an event naming several writes what they share once, in its `e` row,
+// and each object's row holds only its role (no event_type: how the queries tell). Events that
+// cannot be decoded name no object and leave no row.
 //
 // Thread-safety: the projection is used by one runner thread; ObjectHistory is thread-safe.
 #ifndef TRACELEDGER_PROJECTIONS_CHAIN_HISTORY_H_
@@ -33,6 +36,14 @@ std::unique_ptr<Projection> NewHistoryProjection();
 // Empty if none. Returns DataLoss if a row does not decode, or a storage error.
 Result<std::vector<v1::HistoryItem>> ObjectHistory(const ViewReader& history,
                                                    std::string_view object_id, size_t limit);
+
+// The item history row `key` -> `value` (an `h` row, as the view stores it) stands for: its
+// sequence and time from the key, and, for an event naming several objects, what its `e` row
+// holds (read through `history`). Returns DataLoss if the key or a row is malformed or the
+// `e` row is missing, or a storage error. For readers that scan the rows themselves (the
+// EPCIS query's index).
+Status HistoryItemOfRow(const ViewReader& history, std::string_view key, std::string_view value,
+                        v1::HistoryItem* item);
 
 // Whether `submitter_id` submitted an event naming `object_id`: the object's history is read
 // up to the first such event, however long it is. Returns DataLoss if a row does not decode, or

@@ -45,8 +45,11 @@ TEST_F(HistoryTest, EveryEventNamingAnObjectInTimeOrderWithItsRole) {
   });
   CatchUp();
   // Every row is its item's canonical encoding: the role each row appends to the bytes
-  // serialized once per event gives what serializing the whole item would.
+  // serialized once per event gives what serializing the whole item would. No row holds the
+  // sequence and time its key says. The rows of an event naming two objects (the transform,
+  // the packing) hold only their role; the rest is in the event's `e` row, once.
   size_t rows = 0;
+  size_t role_only = 0;
   ASSERT_TRUE(Reader(kHistoryView)
                   .Scan("h",
                         [&](std::string_view, std::string_view value) {
@@ -55,11 +58,31 @@ TEST_F(HistoryTest, EveryEventNamingAnObjectInTimeOrderWithItsRole) {
                               item.ParseFromArray(value.data(), static_cast<int>(value.size())));
                           EXPECT_FALSE(item.role().empty());
                           EXPECT_EQ(value, DeterministicBytes(item));
+                          EXPECT_EQ(item.sequence(), 0u);
+                          EXPECT_EQ(item.event_time_unix_micros(), 0);
+                          if (item.event_type().empty()) {
+                            EXPECT_TRUE(item.event_id().empty());
+                            ++role_only;
+                          }
                           ++rows;
                           return true;
                         })
                   .ok());
   EXPECT_EQ(rows, 8u);  // lot A 5, lot P, the pallet and the case
+  EXPECT_EQ(role_only, 4u);
+  std::vector<std::string> shared;
+  ASSERT_TRUE(Reader(kHistoryView)
+                  .Scan("e",
+                        [&](std::string_view, std::string_view value) {
+                          v1::HistoryItem item;
+                          EXPECT_TRUE(
+                              item.ParseFromArray(value.data(), static_cast<int>(value.size())));
+                          EXPECT_TRUE(item.role().empty());
+                          shared.push_back(item.event_id());
+                          return true;
+                        })
+                  .ok());
+  EXPECT_EQ(shared, (std::vector<std::string>{"e-transform", "e-pack"}));
   // The projection appends the role as the item's last field: a field added after it must
   // change that.
   EXPECT_EQ(v1::HistoryItem::descriptor()->field_count(), 8);
@@ -77,8 +100,13 @@ TEST_F(HistoryTest, EveryEventNamingAnObjectInTimeOrderWithItsRole) {
   EXPECT_EQ((*history)[3].event_type(), "SamplingResult");
   EXPECT_EQ((*history)[3].sequence(), 5u);
 
-  EXPECT_EQ(Steps(*ObjectHistory(Reader(kHistoryView), kLotP, 100)),
-            std::vector<std::string>{"e-transform/output/transform"});
+  const auto lot_p = ObjectHistory(Reader(kHistoryView), kLotP, 100);
+  ASSERT_TRUE(lot_p.ok()) << lot_p.status().ToString();
+  EXPECT_EQ(Steps(*lot_p), std::vector<std::string>{"e-transform/output/transform"});
+  EXPECT_EQ((*lot_p)[0].event_type(), "TransformationEvent");
+  EXPECT_EQ((*lot_p)[0].submitter_id(), kPlant);
+  EXPECT_EQ((*lot_p)[0].sequence(), 3u);
+  EXPECT_EQ((*lot_p)[0].event_time_unix_micros(), At(30));
   EXPECT_EQ(Steps(*ObjectHistory(Reader(kHistoryView), kPallet, 100)),
             std::vector<std::string>{"e-pack/parent/pack"});
   EXPECT_EQ(Steps(*ObjectHistory(Reader(kHistoryView), kCase, 100)),
@@ -107,11 +135,14 @@ TEST_F(HistoryTest, WhoSubmittedAnEventNamingAnObject) {
     events.push_back(testing::Ship("f" + std::to_string(i), kFarm, At(i), {{kCase}}, kPlant));
   }
   events.push_back(testing::Receive("p0", kPlant, At(10), {{kCase}}, kFarm));
+  // Names two objects: its submitter is in its `e` row.
+  events.push_back(testing::Aggregate("p1", kPlant, At(20), v1::ACTION_ADD, kPallet, {{kCase}}));
   Append(events);
   CatchUp();
   for (const auto& [submitter, object, expected] :
        {std::tuple{kFarm, kCase, true}, std::tuple{kPlant, kCase, true},
-        std::tuple{kLab, kCase, false}, std::tuple{kFarm, kLotA, false}}) {
+        std::tuple{kLab, kCase, false}, std::tuple{kFarm, kLotA, false},
+        std::tuple{kPlant, kPallet, true}, std::tuple{kFarm, kPallet, false}}) {
     auto submitted = SubmittedEventNaming(Reader(kHistoryView), object, submitter);
     ASSERT_TRUE(submitted.ok()) << submitted.status().ToString();
     EXPECT_EQ(*submitted, expected) << submitter << " " << object;

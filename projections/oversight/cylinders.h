@@ -12,7 +12,11 @@
 // day is not. manufactured_on + design_life_years keeps month and day (Feb 29 becomes Feb 28).
 //
 // Rows (keys per projections/keys.h):
-//   "r" <cylinder>                    CylinderRecord (the registry row)
+//   "r" <cylinder>                    CylinderRecord (the registry row; registrations and
+//                                     inspections write it, without the four fill fields)
+//   "g" <cylinder>                    CylinderRecord with only fill_count,
+//                                     last_fill_unix_micros, last_fill_station_id and
+//                                     alert_count (fills write it; CylinderStatus merges both)
 //   "f" <cylinder> <fill_index>       CylinderFillRecord
 //   "n"                               number of alerts (8 bytes BE)
 //   "a" <alert_index>                 CylinderAlert

@@ -10,6 +10,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "ledger/data_dir.h"
+#include "projections/keys.h"
 #include "projections/runner.h"
 
 namespace traceledger::projections {
@@ -344,6 +345,9 @@ TEST_F(CylindersTest, EachFillAlertNamesTheEventsItConflictsWith) {
   auto unknown = CylinderStatus(runner_->store().Reader(kCylindersViewName), "C-2");
   ASSERT_TRUE(unknown.ok());
   EXPECT_FALSE(unknown->record().registered());
+  EXPECT_EQ(unknown->record().cylinder_id(), "C-2");
+  EXPECT_EQ(unknown->record().fill_count(), 1u);
+  EXPECT_EQ(unknown->record().alert_count(), 1u);
   EXPECT_EQ(unknown->recent_fills_size(), 1);
   EXPECT_EQ(CylinderStatus(runner_->store().Reader(kCylindersViewName), "C-9").status().code(),
             StatusCode::kNotFound);
@@ -360,6 +364,39 @@ TEST_F(CylindersTest, EachFillAlertNamesTheEventsItConflictsWith) {
   ASSERT_EQ(rest->alerts_size(), 1);
   EXPECT_EQ(rest->alerts(0).sequence(), failed);
   EXPECT_FALSE(rest->more());
+}
+
+// A fill leaves the registry row alone and rewrites only the cylinder's small fill-counts row
+// (version 2); CylinderStatus gives both as one record.
+TEST_F(CylindersTest, AFillRewritesOnlyTheFillCounts) {
+  Add(Registration("C-1", kStation, "2018-01-01", 8, "2027-01-01"));
+  Add(Fill("C-1", kOtherStation, "2025-07-01"));
+  const uint64_t last = Add(Fill("C-1", kStation, "2025-08-01"));
+  const ViewReader reader = runner_->store().Reader(kCylindersViewName);
+  auto registry = reader.GetMessage<v1::CylinderRecord>(Key("r").Str("C-1").str());
+  ASSERT_TRUE(registry.ok() && registry->has_value());
+  EXPECT_TRUE((*registry)->registered());
+  EXPECT_EQ((*registry)->fill_count(), 0u);
+  EXPECT_TRUE((*registry)->last_fill_station_id().empty());
+  auto counts = reader.GetMessage<v1::CylinderRecord>(Key("g").Str("C-1").str());
+  ASSERT_TRUE(counts.ok() && counts->has_value());
+  v1::CylinderRecord rest = **counts;
+  EXPECT_EQ(rest.fill_count(), 2u);
+  EXPECT_EQ(rest.alert_count(), 1u);
+  EXPECT_EQ(rest.last_fill_station_id(), kStation);
+  rest.clear_fill_count();
+  rest.clear_alert_count();
+  rest.clear_last_fill_station_id();
+  rest.clear_last_fill_unix_micros();
+  EXPECT_EQ(rest.ByteSizeLong(), 0u) << rest.ShortDebugString();
+  auto report = CylinderStatus(reader, "C-1");
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->record().registered());
+  EXPECT_EQ(report->record().owner_station_id(), kStation);
+  EXPECT_EQ(report->record().fill_count(), 2u);
+  EXPECT_EQ(report->record().alert_count(), 1u);
+  EXPECT_EQ(report->record().last_fill_station_id(), kStation);
+  EXPECT_EQ(report->recent_fills(1).event().sequence(), last);
 }
 
 TEST_F(CylindersTest, OneFillWithSeveralReasonsRaisesOneAlertPerReason) {

@@ -93,6 +93,9 @@ class EventEdges {
     edge.value.counterparty = counterparty;
     edge.value.location = facts.location;
     edge.value.via = via;
+    // What the key's `to` says is not stored again (EdgeOfRow and the trace put it back).
+    if (IsToParty(kind)) edge.value.party = {};
+    if (IsToCounterparty(kind, to_kind)) edge.value.counterparty = {};
     if (HasInEdgeRow(kind)) edge.in_key = InEdgeKey(to, facts.time_micros, sequence, kind, from);
   }
   // The out-edge row and, for the kinds a walk follows backward (HasInEdgeRow), the in-edge
@@ -145,6 +148,8 @@ Status EdgeOfRow(const OutEdgeKeyParts& parts, std::string_view value, v1::Genea
   TL_RETURN_IF_ERROR(ParseRow(value, edge));
   edge->set_from(std::string(parts.from));
   edge->set_to(std::string(parts.to));
+  if (IsToParty(parts.kind)) edge->set_party(std::string(parts.to));
+  if (IsToCounterparty(parts.kind, edge->to_kind())) edge->set_counterparty(std::string(parts.to));
   edge->set_kind(std::string(parts.kind));
   edge->set_time_unix_micros(parts.time_unix_micros);
   edge->set_sequence(parts.sequence);
@@ -159,7 +164,8 @@ class GenealogyProjection final : public Projection {
   // place of the custody expansions ("x" rows) the holdings view read. 6: in-edge rows with
   // the out-edge row's value. 7: holder rows without the object and party their key says.
   // 8: no in-edge rows of contains edges (the container's contained_by rows say the same).
-  uint32_t version() const override { return 8; }
+  // 9: custody edge values without the party or counterparty that is their `to`.
+  uint32_t version() const override { return 9; }
 
   Status Apply(const AppliedEntry& entry, ViewRows& rows) override {
     if (entry.facts == nullptr) return Status::Ok();  // undecodable: nothing to link

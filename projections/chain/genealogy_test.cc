@@ -153,6 +153,37 @@ TEST_F(GenealogyTest, EveryEdgeKindWithBothDirectionsInTimeOrder) {
   EXPECT_EQ(received.party(), kPlant);
   EXPECT_EQ(received.counterparty(), kFarm);
   EXPECT_EQ(received.location(), kPlantSite);
+  // The row of each leaves out the party its key's `to` is (version 9); OutEdges gives it.
+  const auto case2 = OutEdges(Reader(kGenealogyView), kCase2, 10);
+  ASSERT_TRUE(case2.ok() && !case2->empty());
+  EXPECT_EQ(case2->back().kind(), kEdgeDestroyed);
+  EXPECT_EQ(case2->back().party(), kDepot);
+  for (const auto& [kind, to] :
+       {std::pair{kEdgeShipped, kPlant}, std::pair{kEdgeReceived, kPlant}}) {
+    const std::string prefix = OutEdgePrefix(kLotA);
+    size_t seen = 0;
+    ASSERT_TRUE(Reader(kGenealogyView)
+                    .Scan(prefix,
+                          [&](std::string_view key, std::string_view value) {
+                            const auto parts = ParseOutEdgeKey(key);
+                            if (!parts.has_value() || parts->kind != kind) return true;
+                            ++seen;
+                            v1::GenealogyEdge stored;
+                            EXPECT_TRUE(stored.ParseFromArray(value.data(),
+                                                              static_cast<int>(value.size())));
+                            EXPECT_EQ(parts->to, to);
+                            if (kind == kEdgeShipped) {
+                              EXPECT_EQ(stored.party(), kFarm);
+                              EXPECT_TRUE(stored.counterparty().empty());
+                            } else {
+                              EXPECT_TRUE(stored.party().empty());
+                              EXPECT_EQ(stored.counterparty(), kFarm);
+                            }
+                            return true;
+                          })
+                    .ok());
+    EXPECT_EQ(seen, 1u) << kind;
+  }
   const v1::GenealogyEdge& transform = out[2];
   EXPECT_EQ(transform.quantity(), 400);  // the input's quantity
   EXPECT_EQ(transform.to_kind(), v1::NODE_KIND_OBJECT);

@@ -290,7 +290,7 @@ class Walk {
         key.time_unix_micros, key.sequence, edge_.quantity,
         symbols_.Intern(key.kind, &recent_.kind), toward == Toward::kTo ? node : other,
         toward == Toward::kTo ? other : node, symbols_.Intern(edge_.uom, &recent_.uom),
-        symbols_.Intern(edge_.party, &recent_.party),
+        symbols_.Intern(IsToParty(key.kind) ? key.to : edge_.party, &recent_.party),
         symbols_.Intern(edge_.location, &recent_.location), toward});
     if (depth > limits_.max_depth) {
       if (!InAnswer(followed.target())) truncated_reason_ = "max_depth";

@@ -139,18 +139,26 @@ TEST_F(TraceTest, ForwardReachesEachNodeAtTheEarliestTimeAndNoEarlier) {
                                  Holder("holds", kDepot3, kTote, 1),
                                  Holder("sold", kDepot, kP1, 10),
                              }));
-  // Each edge names the entry that proves it.
+  // Each edge names the entry that proves it, and the party that made it (a receipt's is its
+  // receiver, which its row leaves to the key).
   bool saw_tote_trip = false;
+  bool saw_receipt = false;
   for (const v1::TraceEdge& edge : result.edges()) {
     EXPECT_NE(edge.to(), kP2);
     EXPECT_NE(edge.to(), kDepot2);
     if (edge.from() == kTote && edge.kind() == "shipped") {
       EXPECT_EQ(edge.sequence(), 19u);
       EXPECT_EQ(edge.time_unix_micros(), At(68));
+      EXPECT_EQ(edge.party(), kPlant);
       saw_tote_trip = true;
+    }
+    if (edge.from() == kPallet && edge.kind() == "received") {
+      EXPECT_EQ(edge.party(), kDepot);
+      saw_receipt = true;
     }
   }
   EXPECT_TRUE(saw_tote_trip);
+  EXPECT_TRUE(saw_receipt);
   EXPECT_EQ(result.edges_size(), 16);
 }
 

@@ -87,11 +87,11 @@ Status ForEachItem(const ViewReader& history, std::string_view object_id,
                    const std::function<bool(v1::HistoryItem&)>& visit) {
   v1::HistoryItem item;
   Status read;
-  TL_RETURN_IF_ERROR(
-      history.Scan(Key("h").Str(object_id).str(), [&](std::string_view key, std::string_view value) {
-        read = HistoryItemOfRow(history, key, value, &item);
-        return read.ok() && visit(item);
-      }));
+  const std::string prefix = Key("h").Str(object_id).str();
+  TL_RETURN_IF_ERROR(history.Scan(prefix, [&](std::string_view key, std::string_view value) {
+    read = HistoryItemOfRow(history, key, value, &item);
+    return read.ok() && visit(item);
+  }));
   return read;
 }
 

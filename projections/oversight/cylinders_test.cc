@@ -396,6 +396,7 @@ TEST_F(CylindersTest, AFillRewritesOnlyTheFillCounts) {
   EXPECT_EQ(report->record().fill_count(), 2u);
   EXPECT_EQ(report->record().alert_count(), 1u);
   EXPECT_EQ(report->record().last_fill_station_id(), kStation);
+  ASSERT_EQ(report->recent_fills_size(), 2);
   EXPECT_EQ(report->recent_fills(1).event().sequence(), last);
 }
 

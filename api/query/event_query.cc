@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <map>
 #include <set>
 #include <string_view>
@@ -397,9 +398,7 @@ Status ScanRange(const ledger::Ledger& ledger, uint64_t from, uint64_t to, Page&
 
 // ----------------------------------------------------------------------------------------
 // The history view as an index: "h" | object 0x00 | time (8) | sequence (8) -> HistoryItem
-// (projections/chain/history.h; HistoryItemOfRow reads a row).
-
-constexpr size_t kHistorySuffixBytes = 16;
+// (projections/chain/history.h: ParseHistoryKey, HistoryItemOfRow).
 
 // The MATCH_* list whose candidates are fewest to look up: any one of them is a superset of
 // the answer, since different parameters are ANDed.
@@ -451,16 +450,15 @@ Result<Candidates> FindCandidates(const projections::ViewReader& history,
         out.overflow = true;
         return false;
       }
-      const size_t object_end = key.find('\0', 1);
-      if (object_end == std::string_view::npos ||
-          key.size() != object_end + 1 + kHistorySuffixBytes) {
+      const std::optional<projections::HistoryKeyParts> parts = projections::ParseHistoryKey(key);
+      if (!parts.has_value()) {
         row_status = Status::DataLoss("history row key of " + Quoted(key.substr(1)) +
                                       " is not h|object|time|sequence");
         return false;
       }
-      if (pattern && !EpcMatches(value, key.substr(1, object_end - 1))) return true;
-      const int64_t micros = projections::DecodeTime(key.substr(object_end + 1, 8));
-      const uint64_t sequence = DecodeFixed64BigEndian(key.substr(object_end + 9, 8));
+      if (pattern && !EpcMatches(value, parts->object)) return true;
+      const int64_t micros = parts->time_unix_micros;
+      const uint64_t sequence = parts->sequence;
       // The row holds eventTime in whole microseconds (rounded down): the event happened in
       // [lower, upper).
       const Instant lower{micros >= 0 ? micros / 1000000 : -((-micros + 999999) / 1000000),
@@ -475,7 +473,7 @@ Result<Candidates> FindCandidates(const projections::ViewReader& history,
       if (q.ge_event_time.has_value() && !(*q.ge_event_time < upper)) return true;
       if (sequence < from || sequence >= indexed_end) return true;
       v1::HistoryItem item;
-      row_status = projections::HistoryItemOfRow(history, key, bytes, &item);
+      row_status = projections::HistoryItemOfRow(history, *parts, bytes, &item);
       if (!row_status.ok()) return false;
       if (std::find(kEventTypes.begin(), kEventTypes.end(), item.event_type()) ==
           kEventTypes.end()) {

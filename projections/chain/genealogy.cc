@@ -338,8 +338,13 @@ class GenealogyProjection final : public Projection {
   }
 };
 
+// Which of a node's out-edge rows OutEdgeRows gives: all, or only its contained_by rows, as the
+// contains edges into it they stand for (ContainsEdgeOf).
+enum class EdgeRows { kAll, kContentsAsContains };
+
 Result<std::vector<v1::GenealogyEdge>> OutEdgeRows(const ViewReader& genealogy,
-                                                   const std::string& prefix, size_t limit) {
+                                                   const std::string& prefix, size_t limit,
+                                                   EdgeRows which = EdgeRows::kAll) {
   std::vector<v1::GenealogyEdge> out;
   Status parsed;
   if (limit == 0) return out;
@@ -350,7 +355,12 @@ Result<std::vector<v1::GenealogyEdge>> OutEdgeRows(const ViewReader& genealogy,
       return false;
     }
     if (IsHolderRow(*parts)) return false;  // the holder rows come after every edge
-    parsed = EdgeOfRow(*parts, value, &out.emplace_back());
+    if (which == EdgeRows::kContentsAsContains) {
+      if (parts->kind != kEdgeContainedBy) return true;
+      parsed = EdgeOfRow(ContainsEdgeOf(*parts), value, &out.emplace_back());
+    } else {
+      parsed = EdgeOfRow(*parts, value, &out.emplace_back());
+    }
     return parsed.ok() && out.size() < limit;
   }));
   TL_RETURN_IF_ERROR(parsed);
@@ -485,26 +495,9 @@ Result<std::vector<v1::GenealogyEdge>> InEdges(const ViewReader& genealogy, std:
                                                size_t limit) {
   TL_ASSIGN_OR_RETURN(std::vector<v1::GenealogyEdge> in,
                       InEdgeRows(genealogy, InEdgePrefix(node), limit));
-  // The contains edges into `node`: its contained_by rows, turned around.
-  std::vector<v1::GenealogyEdge> contents;
-  Status parsed;
-  TL_RETURN_IF_ERROR(genealogy.Scan(OutEdgePrefix(node), [&](std::string_view key,
-                                                             std::string_view value) {
-    const std::optional<OutEdgeKeyParts> parts = ParseOutEdgeKey(key);
-    if (!parts.has_value()) {
-      parsed = Status::DataLoss("genealogy out-edge key is malformed");
-      return false;
-    }
-    if (IsHolderRow(*parts)) return false;  // after every edge
-    if (parts->kind != kEdgeContainedBy) return true;
-    parsed = EdgeOfRow(*parts, value, &contents.emplace_back());
-    if (!parsed.ok()) return false;
-    v1::GenealogyEdge& edge = contents.back();
-    edge.mutable_from()->swap(*edge.mutable_to());
-    edge.set_kind(std::string(kEdgeContains));
-    return contents.size() < limit;
-  }));
-  TL_RETURN_IF_ERROR(parsed);
+  TL_ASSIGN_OR_RETURN(
+      std::vector<v1::GenealogyEdge> contents,
+      OutEdgeRows(genealogy, OutEdgePrefix(node), limit, EdgeRows::kContentsAsContains));
   // Both lists are in key order (time, sequence, kind, other end); merged, the same order the
   // in-edge rows of both kinds had.
   const auto order = [](const v1::GenealogyEdge& a, const v1::GenealogyEdge& b) {

@@ -89,6 +89,14 @@ struct OutEdgeKeyParts {
 // nullopt if `key` is no well-formed out-edge key (empty from, kind or to included).
 std::optional<OutEdgeKeyParts> ParseOutEdgeKey(std::string_view key);
 
+// The contains edge (child -> container) that a contained_by out-edge row (container ->
+// child) also stands for: same time, sequence and value, ends the other way round. Since
+// version 8 it has no row of its own; InEdges and the backward trace read it this way.
+inline OutEdgeKeyParts ContainsEdgeOf(const OutEdgeKeyParts& contained_by) {
+  return OutEdgeKeyParts{contained_by.to, contained_by.time_unix_micros, contained_by.sequence,
+                         kEdgeContains, contained_by.from};
+}
+
 // Whether an out-edge key is a holder row's (after every edge of its object; its value is a
 // Holding, its `to` the party).
 inline bool IsHolderRow(const OutEdgeKeyParts& key) {

@@ -89,7 +89,10 @@ Status ForEachItem(const ViewReader& history, std::string_view object_id,
   Status read;
   const std::string prefix = Key("h").Str(object_id).str();
   TL_RETURN_IF_ERROR(history.Scan(prefix, [&](std::string_view key, std::string_view value) {
-    read = HistoryItemOfRow(history, key, value, &item);
+    const std::optional<HistoryKeyParts> parts = ParseHistoryKey(key);
+    read = parts.has_value() ? HistoryItemOfRow(history, *parts, value, &item)
+                             : Status::DataLoss("history row key of " + std::string(object_id) +
+                                                " is not h|object|time|sequence");
     return read.ok() && visit(item);
   }));
   return read;
@@ -97,33 +100,35 @@ Status ForEachItem(const ViewReader& history, std::string_view object_id,
 
 }  // namespace
 
-Status HistoryItemOfRow(const ViewReader& history, std::string_view key, std::string_view value,
-                        v1::HistoryItem* item) {
-  const size_t object_end = key.find('\0', 1);
-  if (key.empty() || key[0] != 'h' || object_end == std::string_view::npos ||
-      key.size() != object_end + 1 + 16) {
-    return Status::DataLoss("history row key is not h|object|time|sequence");
+std::optional<HistoryKeyParts> ParseHistoryKey(std::string_view key) {
+  const size_t object_end = FirstComponentPrefixLength(key);
+  if (key.empty() || key[0] != 'h' || object_end < 3 || key.size() != object_end + 16) {
+    return std::nullopt;
   }
+  return HistoryKeyParts{key.substr(1, object_end - 2), DecodeTime(key.substr(object_end, 8)),
+                         DecodeFixed64BigEndian(key.substr(object_end + 8, 8))};
+}
+
+Status HistoryItemOfRow(const ViewReader& history, const HistoryKeyParts& key,
+                        std::string_view value, v1::HistoryItem* item) {
   const auto corrupt = [&](std::string_view what) {
-    return Status::DataLoss("history row of " + std::string(key.substr(1, object_end - 1)) +
-                            " " + std::string(what));
+    return Status::DataLoss("history row of " + std::string(key.object) + " at sequence " +
+                            std::to_string(key.sequence) + " " + std::string(what));
   };
   if (!item->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
     return corrupt("does not decode as traceledger.v1.HistoryItem");
   }
-  const uint64_t sequence = DecodeFixed64BigEndian(key.substr(object_end + 9, 8));
   if (item->event_type().empty()) {  // the event's `e` row has the rest
     std::string role = std::move(*item->mutable_role());
-    TL_ASSIGN_OR_RETURN(std::optional<std::string> shared, history.Get(EventKey(sequence)));
+    TL_ASSIGN_OR_RETURN(std::optional<std::string> shared, history.Get(EventKey(key.sequence)));
     if (!shared.has_value() ||
         !item->ParseFromArray(shared->data(), static_cast<int>(shared->size()))) {
-      return corrupt("names event " + std::to_string(sequence) +
-                     ", whose row is missing or does not decode");
+      return corrupt("names an event row that is missing or does not decode");
     }
     item->set_role(std::move(role));
   }
-  item->set_sequence(sequence);
-  item->set_event_time_unix_micros(DecodeTime(key.substr(object_end + 1, 8)));
+  item->set_sequence(key.sequence);
+  item->set_event_time_unix_micros(key.time_unix_micros);
   return Status::Ok();
 }
 

@@ -17,7 +17,9 @@
 #define TRACELEDGER_PROJECTIONS_CHAIN_HISTORY_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -37,13 +39,22 @@ std::unique_ptr<Projection> NewHistoryProjection();
 Result<std::vector<v1::HistoryItem>> ObjectHistory(const ViewReader& history,
                                                    std::string_view object_id, size_t limit);
 
-// The item history row `key` -> `value` (an `h` row, as the view stores it) stands for: its
+// A history row's key taken apart: "h" | object 0x00 | time (8) | sequence (8). `object`
+// points into the key. nullopt if the key is not of that form.
+struct HistoryKeyParts {
+  std::string_view object;
+  int64_t time_unix_micros = 0;
+  uint64_t sequence = 0;
+};
+std::optional<HistoryKeyParts> ParseHistoryKey(std::string_view key);
+
+// The item the history row keyed `key` (ParseHistoryKey) with value `value` stands for: its
 // sequence and time from the key, and, for an event naming several objects, what its `e` row
-// holds (read through `history`). Returns DataLoss if the key or a row is malformed or the
-// `e` row is missing, or a storage error. For readers that scan the rows themselves (the
-// EPCIS query's index).
-Status HistoryItemOfRow(const ViewReader& history, std::string_view key, std::string_view value,
-                        v1::HistoryItem* item);
+// holds (read through `history`). Returns DataLoss if the row does not decode or the `e` row
+// is missing or does not, or a storage error. For readers that scan the rows themselves (the
+// EPCIS query's index) as well as the queries below.
+Status HistoryItemOfRow(const ViewReader& history, const HistoryKeyParts& key,
+                        std::string_view value, v1::HistoryItem* item);
 
 // Whether `submitter_id` submitted an event naming `object_id`: the object's history is read
 // up to the first such event, however long it is. Returns DataLoss if a row does not decode, or

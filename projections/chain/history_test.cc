@@ -2,9 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "projections/chain/testing/chain_events.h"
+#include "projections/keys.h"
 
 namespace traceledger::projections {
 namespace {
@@ -20,7 +25,22 @@ constexpr char kLotP[] = "urn:epc:class:lgtin:9521002.010001.P1";
 constexpr char kCase[] = "urn:epc:id:sgtin:9521002.010001.1001";
 constexpr char kPallet[] = "urn:epc:id:sscc:9521002.0000000101";
 
-class HistoryTest : public ChainFixture {};
+class HistoryTest : public ChainFixture {
+ protected:
+  // Every row of the view under `prefix`: its value's bytes and what they decode to.
+  std::vector<std::pair<std::string, v1::HistoryItem>> Rows(std::string_view prefix) {
+    std::vector<std::pair<std::string, v1::HistoryItem>> out;
+    EXPECT_TRUE(Reader(kHistoryView)
+                    .Scan(prefix,
+                          [&](std::string_view, std::string_view value) {
+                            auto& [bytes, item] = out.emplace_back(value, v1::HistoryItem());
+                            EXPECT_TRUE(item.ParseFromString(bytes));
+                            return true;
+                          })
+                    .ok());
+    return out;
+  }
+};
 
 std::vector<std::string> Steps(const std::vector<v1::HistoryItem>& items) {
   std::vector<std::string> out;
@@ -48,40 +68,25 @@ TEST_F(HistoryTest, EveryEventNamingAnObjectInTimeOrderWithItsRole) {
   // serialized once per event gives what serializing the whole item would. No row holds the
   // sequence and time its key says. The rows of an event naming two objects (the transform,
   // the packing) hold only their role; the rest is in the event's `e` row, once.
-  size_t rows = 0;
+  const auto rows = Rows("h");
   size_t role_only = 0;
-  ASSERT_TRUE(Reader(kHistoryView)
-                  .Scan("h",
-                        [&](std::string_view, std::string_view value) {
-                          v1::HistoryItem item;
-                          EXPECT_TRUE(
-                              item.ParseFromArray(value.data(), static_cast<int>(value.size())));
-                          EXPECT_FALSE(item.role().empty());
-                          EXPECT_EQ(value, DeterministicBytes(item));
-                          EXPECT_EQ(item.sequence(), 0u);
-                          EXPECT_EQ(item.event_time_unix_micros(), 0);
-                          if (item.event_type().empty()) {
-                            EXPECT_TRUE(item.event_id().empty());
-                            ++role_only;
-                          }
-                          ++rows;
-                          return true;
-                        })
-                  .ok());
-  EXPECT_EQ(rows, 8u);  // lot A 5, lot P, the pallet and the case
+  for (const auto& [value, item] : rows) {
+    EXPECT_FALSE(item.role().empty());
+    EXPECT_EQ(value, DeterministicBytes(item));
+    EXPECT_EQ(item.sequence(), 0u);
+    EXPECT_EQ(item.event_time_unix_micros(), 0);
+    if (item.event_type().empty()) {
+      EXPECT_TRUE(item.event_id().empty());
+      ++role_only;
+    }
+  }
+  EXPECT_EQ(rows.size(), 8u);  // lot A 5, lot P, the pallet and the case
   EXPECT_EQ(role_only, 4u);
   std::vector<std::string> shared;
-  ASSERT_TRUE(Reader(kHistoryView)
-                  .Scan("e",
-                        [&](std::string_view, std::string_view value) {
-                          v1::HistoryItem item;
-                          EXPECT_TRUE(
-                              item.ParseFromArray(value.data(), static_cast<int>(value.size())));
-                          EXPECT_TRUE(item.role().empty());
-                          shared.push_back(item.event_id());
-                          return true;
-                        })
-                  .ok());
+  for (const auto& [value, item] : Rows("e")) {
+    EXPECT_TRUE(item.role().empty());
+    shared.push_back(item.event_id());
+  }
   EXPECT_EQ(shared, (std::vector<std::string>{"e-transform", "e-pack"}));
   // The projection appends the role as the item's last field: a field added after it must
   // change that.
@@ -147,6 +152,20 @@ TEST_F(HistoryTest, WhoSubmittedAnEventNamingAnObject) {
     ASSERT_TRUE(submitted.ok()) << submitted.status().ToString();
     EXPECT_EQ(*submitted, expected) << submitter << " " << object;
   }
+}
+
+TEST(HistoryKeyTest, ARowKeyTakenApartAndMalformedOnesRefused) {
+  const std::string key = Key("h").Str(kCase).Time(At(10)).U64(7).str();
+  const std::optional<HistoryKeyParts> parts = ParseHistoryKey(key);
+  ASSERT_TRUE(parts.has_value());
+  EXPECT_EQ(parts->object, kCase);
+  EXPECT_EQ(parts->time_unix_micros, At(10));
+  EXPECT_EQ(parts->sequence, 7u);
+  EXPECT_FALSE(ParseHistoryKey(key.substr(0, key.size() - 1)).has_value());  // cut short
+  EXPECT_FALSE(ParseHistoryKey(key + "x").has_value());
+  EXPECT_FALSE(ParseHistoryKey("e" + key.substr(1)).has_value());             // another row
+  EXPECT_FALSE(ParseHistoryKey(Key("h").Str("").Time(At(10)).U64(7).str()).has_value());
+  EXPECT_FALSE(ParseHistoryKey("").has_value());
 }
 
 }  // namespace

@@ -437,11 +437,10 @@ class Walk {
       parsed = ParseEdge(value, at.node);
       if (!parsed.ok()) return false;
       if (contents) {
-        const OutEdgeKeyParts contains{key->to, key->time_unix_micros, key->sequence,
-                                       kEdgeContains, key->from};
         const int64_t until =
             edge_.removed ? std::min(asked, edge_.removed_time_unix_micros) : asked;
-        Follow(contains, at.node, Toward::kFrom, v1::NODE_KIND_OBJECT, kFree, until, depth);
+        Follow(ContainsEdgeOf(*key), at.node, Toward::kFrom, v1::NODE_KIND_OBJECT, kFree,
+               until, depth);
       } else {
         Follow(*key, at.node, Toward::kTo, edge_.to_kind, kFree, key->time_unix_micros, depth);
       }

@@ -74,10 +74,10 @@ std::string OutEdgeValue(v1::GenealogyEdge edge) {
 class EventEdges {
  public:
   // An edge of the entry `sequence` from `facts` (its party and location; EventFacts outlives
-  // the edges); `counterparty` for custody moves.
+  // the edges); `counterparty` and `via` for custody moves.
   void Add(const EventFacts& facts, uint64_t sequence, std::string_view kind,
            std::string_view from, std::string_view to, v1::NodeKind to_kind, double quantity,
-           std::string_view uom, std::string_view counterparty = {}) {
+           std::string_view uom, std::string_view counterparty = {}, std::string_view via = {}) {
     std::string key = OutEdgeKey(from, facts.time_micros, sequence, kind, to);
     auto it = edges_.find(key);
     if (it != edges_.end()) {
@@ -92,6 +92,7 @@ class EventEdges {
     edge.value.party = facts.party;
     edge.value.counterparty = counterparty;
     edge.value.location = facts.location;
+    edge.value.via = via;
     // What the key's `to` says is not stored again (EdgeOfRow and the trace put it back).
     if (IsToParty(kind)) edge.value.party = {};
     if (IsToCounterparty(kind, to_kind)) edge.value.counterparty = {};
@@ -164,8 +165,7 @@ class GenealogyProjection final : public Projection {
   // the out-edge row's value. 7: holder rows without the object and party their key says.
   // 8: no in-edge rows of contains edges (the container's contained_by rows say the same).
   // 9: custody edge values without the party or counterparty that is their `to`.
-  // 10: no custody edges of a moved container's contents (the trace derives them).
-  uint32_t version() const override { return 10; }
+  uint32_t version() const override { return 9; }
 
   Status Apply(const AppliedEntry& entry, ViewRows& rows) override {
     if (entry.facts == nullptr) return Status::Ok();  // undecodable: nothing to link
@@ -309,21 +309,24 @@ class GenealogyProjection final : public Projection {
         to = facts.party;
         break;
     }
+    const bool has_target = !to.empty();
+    auto add = [&](std::string_view object, double quantity, std::string_view uom,
+                   std::string_view via) {
+      if (!has_target) return;
+      edges.Add(facts, sequence, kind, object, to, to_kind, quantity, uom, facts.counterparty,
+                via);
+    };
     const std::vector<ObjectQuantity> listed = Merged(facts.objects, "");
     std::set<std::string, std::less<>> moved;
     for (const ObjectQuantity& object : listed) moved.insert(object.object_id);
     v1::CustodyExpansion expansion;
     for (const ObjectQuantity& object : listed) {
-      if (!to.empty()) {
-        edges.Add(facts, sequence, kind, object.object_id, to, to_kind, object.quantity,
-                  object.uom, facts.counterparty);
-      }
-      // The contents move too (their holdings), but their edges are the container's: the trace
-      // derives them (version 10).
+      add(object.object_id, object.quantity, object.uom, "");
       TL_ASSIGN_OR_RETURN(std::vector<v1::ContainedChild> contents,
                           ContainedObjects(rows, object.object_id));
       for (const v1::ContainedChild& inside : contents) {
         if (!moved.insert(inside.child()).second) continue;  // listed too, or in two containers
+        add(inside.child(), inside.quantity(), inside.uom(), object.object_id);
         v1::CustodyExpansion::Moved* entry = expansion.add_moved();
         entry->set_object_id(inside.child());
         entry->set_quantity(inside.quantity());
@@ -400,6 +403,7 @@ std::optional<OutEdgeKeyParts> ParseOutEdgeKey(std::string_view key) {
   return SplitEdgeKey(key, 'o');
 }
 
+
 bool ParseOutEdgeValue(std::string_view value, OutEdgeValueView* view) {
   *view = OutEdgeValueView();
   return wire::ForEachField(
@@ -411,8 +415,6 @@ bool ParseOutEdgeValue(std::string_view value, OutEdgeValueView* view) {
           view->removed = number != 0;
         } else if (field == v1::GenealogyEdge::kRemovedTimeUnixMicrosFieldNumber) {
           view->removed_time_unix_micros = static_cast<int64_t>(number);
-        } else if (field == v1::GenealogyEdge::kRemovedSequenceFieldNumber) {
-          view->removed_sequence = number;
         }
       },
       [&](uint32_t field, uint64_t bits) {
@@ -455,7 +457,8 @@ void EncodeNewEdgeValue(const NewEdgeValue& value, std::string* out) {
               wire::BytesFieldSize(E::kUomFieldNumber, value.uom) +
               wire::BytesFieldSize(E::kPartyFieldNumber, value.party) +
               wire::BytesFieldSize(E::kCounterpartyFieldNumber, value.counterparty) +
-              wire::BytesFieldSize(E::kLocationFieldNumber, value.location));
+              wire::BytesFieldSize(E::kLocationFieldNumber, value.location) +
+              wire::BytesFieldSize(E::kViaFieldNumber, value.via));
   char* p = out->data();
   p = wire::WriteVarintField(E::kToKindFieldNumber, to_kind, p);
   p = wire::WriteDoubleField(E::kQuantityFieldNumber, value.quantity, p);
@@ -463,6 +466,7 @@ void EncodeNewEdgeValue(const NewEdgeValue& value, std::string* out) {
   p = wire::WriteBytesField(E::kPartyFieldNumber, value.party, p);
   p = wire::WriteBytesField(E::kCounterpartyFieldNumber, value.counterparty, p);
   p = wire::WriteBytesField(E::kLocationFieldNumber, value.location, p);
+  p = wire::WriteBytesField(E::kViaFieldNumber, value.via, p);
   TL_ASSERT(p == out->data() + out->size());
 }
 

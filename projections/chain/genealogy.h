@@ -11,13 +11,9 @@
 //   sold          object -> consumer@<seller>  retail_selling / dispensing
 //   destroyed     object -> destroying party   destroying / decommissioning
 //
-// A custody move of a container moves everything inside it at that moment too (recursively):
-// their holdings change, but their custody edges are not stored (since version 10). They are
-// the container's edge, which the trace turns into each content's own (`via` naming the
-// moved container): the content's contains edge says from which sequence to which it was
-// inside (ContainmentSpan). Why: those edges were a sixth of the rows a build writes, and
-// a tenth of its CPU (docs/BENCHMARKS.md, "session 21"). Edges are keyed so that a node's
-// edges come out in time order (rows: README.md):
+// A custody edge of a container is also recorded for everything inside it at that moment
+// (recursively), with `via` naming the container. Each edge is stored under its source and
+// under its target, keyed so that a node's edges come out in time order (rows: README.md):
 //
 //   o | from | time | sequence | kind | to    -> GenealogyEdge    (out-edges, without what
 //                                                                  the key says: ParseOutEdge)
@@ -101,19 +97,6 @@ inline OutEdgeKeyParts ContainsEdgeOf(const OutEdgeKeyParts& contained_by) {
                          kEdgeContains, contained_by.from};
 }
 
-// The sequences during which a contains edge's child was inside its parent, both ends
-// included: from the packing (a custody move in the same event comes after the packing) to
-// the removal (a custody move in the same event comes before it), or on if not removed.
-struct ContainmentSpan {
-  uint64_t first;
-  uint64_t last;
-};
-inline ContainmentSpan SpanOf(const OutEdgeKeyParts& contains, bool removed,
-                              uint64_t removed_sequence) {
-  return ContainmentSpan{contains.sequence,
-                         removed ? removed_sequence : std::numeric_limits<uint64_t>::max()};
-}
-
 // Whether an out-edge key is a holder row's (after every edge of its object; its value is a
 // Holding, its `to` the party).
 inline bool IsHolderRow(const OutEdgeKeyParts& key) {
@@ -150,7 +133,6 @@ struct OutEdgeValueView {
   std::string_view location;
   bool removed = false;
   int64_t removed_time_unix_micros = 0;
-  uint64_t removed_sequence = 0;
 };
 // False if `value` is not well-formed protobuf wire format. For the trace, which reads tens of
 // thousands of rows: parsing each into a GenealogyEdge, strings copied, was 7 % of a large one.
@@ -165,6 +147,7 @@ struct NewEdgeValue {
   std::string_view party;  // the event's: they outlive the value where the view makes them
   std::string_view counterparty;
   std::string_view location;
+  std::string via;
 };
 // Its bytes, by hand: what DeterministicBytes gives for a GenealogyEdge with these fields set and
 // no other.
@@ -197,10 +180,10 @@ std::unique_ptr<Projection> NewGenealogyProjection();
 // the rows a build writes) repeated the container's contained_by rows (version 8).
 bool HasInEdgeRow(std::string_view kind);
 
-// Up to `limit` edges leaving `node` (every kind stored; not its holder rows, nor the custody
-// moves of containers it was in, which Trace derives) / entering `node` (transform and
-// contains edges: the in-edge rows, and the contained_by rows of `node` as the contains edges
-// they mirror), oldest first. Returns DataLoss if a row does not decode, or a storage error.
+// Up to `limit` edges leaving `node` (every kind; not its holder rows) / entering `node`
+// (transform and contains edges: the in-edge rows, and the contained_by rows of `node` as
+// the contains edges they mirror), oldest first. Returns DataLoss if a row does not decode,
+// or a storage error.
 Result<std::vector<v1::GenealogyEdge>> OutEdges(const ViewReader& genealogy,
                                                 std::string_view node, size_t limit);
 Result<std::vector<v1::GenealogyEdge>> InEdges(const ViewReader& genealogy, std::string_view node,

@@ -10,7 +10,6 @@
 #include <set>
 #include <string>
 #include <tuple>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -171,33 +170,6 @@ struct HolderRow {
   Symbol location;
 };
 
-// A custody edge of a container, as the moves of its contents are derived from it (their
-// edges, since genealogy version 10).
-struct Move {
-  int64_t time;
-  uint64_t sequence;
-  Symbol kind;
-  Symbol to;
-  v1::NodeKind to_kind;
-  Symbol party;
-  Symbol location;
-};
-
-// A contains edge: its child was inside `parent` during `span`, `quantity` of it.
-struct Packing {
-  Symbol parent;
-  ContainmentSpan span;
-  double quantity;
-  Symbol uom;
-};
-
-// What a walk read of a container: its custody edges and its own packings, in key order.
-struct ContainerRows {
-  std::vector<Move> moves;
-  std::vector<Packing> packings;
-  bool complete = false;  // false if a limit cut the read
-};
-
 // A node of a walk's answer, in the order reached.
 struct AnswerNode {
   Symbol node;
@@ -314,19 +286,12 @@ class Walk {
   void Follow(const OutEdgeKeyParts& key, Symbol node, Toward toward, v1::NodeKind kind,
               Mode mode, int64_t time, uint32_t depth) {
     const Symbol other = symbols_.Intern(toward == Toward::kTo ? key.to : key.from, &recent_.other);
-    Keep(FollowedEdge{key.time_unix_micros, key.sequence, edge_.quantity,
-                      symbols_.Intern(key.kind, &recent_.kind),
-                      toward == Toward::kTo ? node : other, toward == Toward::kTo ? other : node,
-                      symbols_.Intern(edge_.uom, &recent_.uom),
-                      symbols_.Intern(IsToParty(key.kind) ? key.to : edge_.party, &recent_.party),
-                      symbols_.Intern(edge_.location, &recent_.location), toward},
-         kind, mode, time, depth);
-  }
-
-  // Keeps `edge`, followed, and relaxes its target, of `kind`, reached at `time`.
-  void Keep(const FollowedEdge& edge, v1::NodeKind kind, Mode mode, int64_t time,
-            uint32_t depth) {
-    const FollowedEdge& followed = followed_.emplace_back(edge);
+    const FollowedEdge& followed = followed_.emplace_back(FollowedEdge{
+        key.time_unix_micros, key.sequence, edge_.quantity,
+        symbols_.Intern(key.kind, &recent_.kind), toward == Toward::kTo ? node : other,
+        toward == Toward::kTo ? other : node, symbols_.Intern(edge_.uom, &recent_.uom),
+        symbols_.Intern(IsToParty(key.kind) ? key.to : edge_.party, &recent_.party),
+        symbols_.Intern(edge_.location, &recent_.location), toward});
     if (depth > limits_.max_depth) {
       if (!InAnswer(followed.target())) truncated_reason_ = "max_depth";
     } else {
@@ -380,7 +345,6 @@ class Walk {
       const int64_t time = key->time_unix_micros;
       const bool containment = kind == kEdgeContains || kind == kEdgeContainedBy;
       const bool down = kind == kEdgeContainedBy;
-      if (IsCustody(kind)) own_moves_.push_back(key->sequence);
       if (down && from.mode != kDescent) return true;
       if (!containment && time < reached) return true;  // before it got here
       if (!containment && kind != kEdgeTransform && !IsCustody(kind)) return true;
@@ -389,7 +353,6 @@ class Walk {
       if (kind == kEdgeTransform) {
         Follow(*key, from.node, Toward::kTo, v1::NODE_KIND_OBJECT, kFree, time, depth);
       } else if (containment) {
-        if (!down) KeepPacking(*key);
         // Inside during [packed, removed): still inside when the child was reached?
         if (edge_.removed && edge_.removed_time_unix_micros < reached) return true;
         Follow(*key, from.node, Toward::kTo, v1::NODE_KIND_OBJECT, down ? kDescent : kFree,
@@ -400,140 +363,14 @@ class Walk {
       return truncated_reason_.empty();
     };
     bool stopped = false;  // by the visitor, before the end of the rows
-    packings_.clear();
-    own_moves_.clear();
     TL_RETURN_IF_ERROR(genealogy_.Scan(prefix, [&](std::string_view key, std::string_view value) {
       stopped = !visit(key, value);
       return !stopped;
     }));
-    TL_RETURN_IF_ERROR(parsed);
-    if (!stopped || holders == kMaxHoldingsPerQuery) states_[from.node].holders_read = true;
-    if (!truncated_reason_.empty()) return Status::Ok();
-    // Moves of the containers it was in, from when it was reached on.
-    return FollowContainerMoves(from.node, depth,
-                                [reached](int64_t time) { return time >= reached; });
-  }
-
-  // Keeps the packing of contains edge `key` (child -> container; its value in edge_) of the
-  // node being expanded.
-  void KeepPacking(const OutEdgeKeyParts& key) {
-    packings_.push_back(Packing{symbols_.Intern(key.to, &recent_.other),
-                                SpanOf(key, edge_.removed, edge_.removed_sequence),
-                                edge_.quantity, symbols_.Intern(edge_.uom, &recent_.uom)});
-  }
-
-  // The custody moves of `object` that moving a container it was in made (genealogy version
-  // 10 keeps them only as the container's edges, genealogy.h): each move of a container during
-  // the span of one of packings_ (the contains edges of `object` read last), or of a container
-  // of that container during both spans, and so on, up to kMaxContainmentDepth containers up,
-  // as the genealogy moved the contents of a container when it applied the move. Each such
-  // move is followed from `object` if `in_time` says its time is, with the quantity and unit
-  // of `object` in its own container; not when `object` was moved by the same entry itself
-  // (own_moves_), and once (inside two containers moved by one entry: through one of them).
-  // What it does not redo: the cut of a container's contents at kMaxContainedObjects.
-  template <typename InTime>
-  Status FollowContainerMoves(Symbol object, uint32_t depth, const InTime& in_time) {
-    if (packings_.empty()) return Status::Ok();
-    derived_.clear();
-    for (uint32_t i = 0; i < packings_.size(); ++i) {
-      TL_RETURN_IF_ERROR(CollectMoves(packings_[i].parent, packings_[i].span, 1, i));
-      if (!truncated_reason_.empty()) return Status::Ok();
+    if (parsed.ok() && (!stopped || holders == kMaxHoldingsPerQuery)) {
+      states_[from.node].holders_read = true;
     }
-    std::sort(derived_.begin(), derived_.end(), [this](const Derived& a, const Derived& b) {
-      if (a.move->sequence != b.move->sequence) return a.move->sequence < b.move->sequence;
-      if (a.move->kind != b.move->kind) return symbols_[a.move->kind] < symbols_[b.move->kind];
-      if (a.move->to != b.move->to) return symbols_[a.move->to] < symbols_[b.move->to];
-      return a.packing < b.packing;
-    });
-    std::sort(own_moves_.begin(), own_moves_.end());
-    for (size_t first = 0; first < derived_.size();) {
-      const Move& move = *derived_[first].move;
-      size_t end = first + 1;
-      while (end < derived_.size() && derived_[end].move->sequence == move.sequence &&
-             derived_[end].move->kind == move.kind && derived_[end].move->to == move.to) {
-        ++end;
-      }
-      // The quantity in the container: its packings then open, each once.
-      const Packing& packing = packings_[derived_[first].packing];
-      double quantity = 0;
-      for (size_t i = first; i < end; ++i) {
-        const uint32_t index = derived_[i].packing;
-        if (packings_[index].parent != packing.parent) continue;
-        if (i > first && derived_[i - 1].packing == index) continue;
-        quantity += packings_[index].quantity;
-      }
-      first = end;
-      if (std::binary_search(own_moves_.begin(), own_moves_.end(), move.sequence)) continue;
-      if (!in_time(move.time)) continue;
-      Keep(FollowedEdge{move.time, move.sequence, quantity, move.kind, object, move.to,
-                        packing.uom, move.party, move.location, Toward::kTo},
-           move.to_kind, kFree, move.time, depth);
-      if (!truncated_reason_.empty()) return Status::Ok();
-    }
-    return Status::Ok();
-  }
-
-  // Adds to derived_ the moves of `container` within `span`, and those of its containers
-  // within theirs, `hops` containers up from the object packing `packing` put in the first.
-  Status CollectMoves(Symbol container, ContainmentSpan span, int hops, uint32_t packing) {
-    TL_ASSIGN_OR_RETURN(const ContainerRows* rows, Container(container));
-    if (rows == nullptr) return Status::Ok();  // a limit cut its scan
-    for (const Move& move : rows->moves) {
-      if (move.sequence >= span.first && move.sequence <= span.last) {
-        derived_.push_back(Derived{&move, packing});
-      }
-    }
-    if (hops >= kMaxContainmentDepth) return Status::Ok();
-    for (const Packing& up : rows->packings) {
-      const ContainmentSpan both{std::max(span.first, up.span.first),
-                                 std::min(span.last, up.span.last)};
-      if (both.first > both.last) continue;
-      TL_RETURN_IF_ERROR(CollectMoves(up.parent, both, hops + 1, packing));
-      if (!truncated_reason_.empty()) return Status::Ok();
-    }
-    return Status::Ok();
-  }
-
-  // The custody edges and packings of `container`, read once per walk; nullptr if the edge
-  // limit cut the read (truncated_reason_ says so).
-  Result<const ContainerRows*> Container(Symbol container) {
-    auto [it, inserted] = containers_.try_emplace(container);
-    if (!inserted) return it->second.complete ? &it->second : nullptr;
-    ContainerRows& rows = it->second;
-    Status parsed;
-    OutEdgeValueView value;
-    TL_RETURN_IF_ERROR(genealogy_.Scan(
-        OutEdgePrefix(symbols_[container]), [&](std::string_view row_key, std::string_view bytes) {
-          Result<OutEdgeKeyParts> key = PartsOf(row_key, container);
-          if (!key.ok()) {
-            parsed = key.status();
-            return false;
-          }
-          if (IsHolderRow(*key)) return false;
-          if (!CountEdge()) return false;
-          const bool custody = IsCustody(key->kind);
-          if (!custody && key->kind != kEdgeContains) return true;
-          if (!ParseOutEdgeValue(bytes, &value)) {
-            parsed = Status::DataLoss("genealogy edge of " + std::string(symbols_[container]) +
-                                      " does not decode");
-            return false;
-          }
-          if (custody) {
-            rows.moves.push_back(Move{
-                key->time_unix_micros, key->sequence, symbols_.Intern(key->kind, &recent_.kind),
-                symbols_.Intern(key->to, &recent_.other), value.to_kind,
-                symbols_.Intern(IsToParty(key->kind) ? key->to : value.party, &recent_.party),
-                symbols_.Intern(value.location, &recent_.location)});
-          } else {
-            rows.packings.push_back(Packing{symbols_.Intern(key->to),
-                                            SpanOf(*key, value.removed, value.removed_sequence),
-                                            value.quantity, symbols_.Intern(value.uom)});
-          }
-          return true;
-        }));
-    TL_RETURN_IF_ERROR(parsed);
-    rows.complete = truncated_reason_.empty();
-    return rows.complete ? &rows : nullptr;
+    return parsed;
   }
 
   // Keeps holder row `key` of `object` if it holds a positive quantity.
@@ -584,8 +421,6 @@ class Walk {
     // contained_by row is the contains edge from the child, turned around; the child is asked
     // about until it was taken out, if it was before `asked`).
     const std::string out_prefix = OutEdgePrefix(symbols_[at.node]);
-    packings_.clear();
-    own_moves_.clear();
     TL_RETURN_IF_ERROR(genealogy_.Scan(out_prefix, [&](std::string_view row_key,
                                                        std::string_view value) {
       Result<OutEdgeKeyParts> key = PartsOf(row_key, at.node);
@@ -595,18 +430,13 @@ class Walk {
       }
       if (key->time_unix_micros > asked || IsHolderRow(*key)) return false;
       if (!CountEdge()) return false;
-      // Only custody and contained_by edges are followed, and contains edges kept (the moves
-      // of its containers); the key says the kind: the others (a long-lived lot's transforms
-      // into every product) need no decoding.
+      // Only custody and contained_by edges are followed, and the key says the kind: the
+      // others (a long-lived lot's transforms into every product) need no decoding.
       const bool contents = key->kind == kEdgeContainedBy;
-      const bool inside = key->kind == kEdgeContains;
-      if (IsCustody(key->kind)) own_moves_.push_back(key->sequence);
-      if (!contents && !inside && !IsCustody(key->kind)) return true;
+      if (!contents && !IsCustody(key->kind)) return true;
       parsed = ParseEdge(value, at.node);
       if (!parsed.ok()) return false;
-      if (inside) {
-        KeepPacking(*key);
-      } else if (contents) {
+      if (contents) {
         const int64_t until =
             edge_.removed ? std::min(asked, edge_.removed_time_unix_micros) : asked;
         Follow(ContainsEdgeOf(*key), at.node, Toward::kFrom, v1::NODE_KIND_OBJECT, kFree,
@@ -616,10 +446,7 @@ class Walk {
       }
       return truncated_reason_.empty();
     }));
-    TL_RETURN_IF_ERROR(parsed);
-    if (!truncated_reason_.empty()) return Status::Ok();
-    // The parties that had it inside a container, up to then.
-    return FollowContainerMoves(at.node, depth, [asked](int64_t time) { return time <= asked; });
+    return parsed;
   }
 
   ViewScanner& genealogy_;
@@ -633,16 +460,6 @@ class Walk {
   std::vector<AnswerNode> answer_;
   std::vector<FollowedEdge> followed_;
   std::vector<HolderRow> holders_;
-  // Containers whose rows were read (Container), and the node being expanded's packings and
-  // own custody moves' sequences (FollowContainerMoves) and the moves derived from them.
-  std::unordered_map<Symbol, ContainerRows> containers_;
-  std::vector<Packing> packings_;
-  std::vector<uint64_t> own_moves_;
-  struct Derived {
-    const Move* move;  // in containers_ (its nodes stay where they are)
-    uint32_t packing;  // in packings_
-  };
-  std::vector<Derived> derived_;
   OutEdgeValueView edge_;  // the value of the row being read (its strings point into it)
   struct {
     Symbol kind = kNoSymbol;

@@ -253,15 +253,15 @@ TEST_F(TraceTest, HoldersAreReadWithTheEdgesAndAreNoEdges) {
   v1::TraceResult p3 = Run(kP3, TraceDirection::kForward, limits);
   EXPECT_FALSE(p3.truncated()) << p3.truncated_reason();
   EXPECT_EQ(Holders(p3), (std::set<std::string>{Holder("holds", kPlant, kP3, 250)}));
-  // P0's one edge (contains) is followed by its holder row (the depot it was unpacked at); it
-  // was shipped and received inside the tote, whose eight edges are scanned for those moves:
-  // nine edges are enough backward, eight are not. Forward, the tote it was in is held too.
-  limits.max_edges_scanned = 9;
+  // P0's three edges (contains, shipped, received; each scanned) are followed by its holder
+  // row (the depot it was unpacked at): three edges are enough backward, two are not. Forward,
+  // the tote it was in is held too.
+  limits.max_edges_scanned = 3;
   EXPECT_FALSE(Run(kP0, TraceDirection::kBackward, limits).truncated());
   EXPECT_EQ(Holders(Run(kP0, TraceDirection::kForward, {})),
             (std::set<std::string>{Holder("holds", kDepot2, kP0, 100),
                                    Holder("holds", kDepot3, kTote, 1)}));
-  limits.max_edges_scanned = 8;
+  limits.max_edges_scanned = 2;
   EXPECT_TRUE(Run(kP0, TraceDirection::kBackward, limits).truncated());
   // The tank's scan stops at its second edge: the answer is the tank alone, with its holder.
   limits.max_edges_scanned = 1;

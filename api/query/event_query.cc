@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <array>
-#include <optional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string_view>
 

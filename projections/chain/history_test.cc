@@ -154,6 +154,35 @@ TEST_F(HistoryTest, WhoSubmittedAnEventNamingAnObject) {
   }
 }
 
+TEST_F(HistoryTest, ARowWhoseEventRowIsMissingOrThatDoesNotDecodeIsDataLoss) {
+  // Names two objects: their rows hold only their role, the rest is in the event's `e` row.
+  Append({testing::Aggregate("p1", kPlant, At(20), v1::ACTION_ADD, kPallet, {{kCase}})});
+  CatchUp();
+  auto history = ObjectHistory(Reader(kHistoryView), kCase, 10);
+  ASSERT_TRUE(history.ok()) << history.status().ToString();
+  ASSERT_EQ(history->size(), 1u);
+  const uint64_t sequence = (*history)[0].sequence();
+  v1::HistoryItem role_only;
+  role_only.set_role((*history)[0].role());
+  const std::string value = DeterministicBytes(role_only);
+  // The row as stored reads back whole through its `e` row.
+  v1::HistoryItem item;
+  ASSERT_TRUE(HistoryItemOfRow(Reader(kHistoryView), HistoryKeyParts{kCase, At(20), sequence},
+                               value, &item)
+                  .ok());
+  EXPECT_EQ(item.event_id(), "p1");
+  EXPECT_EQ(item.role(), role_only.role());
+  // The same row naming an entry that has no `e` row, and a value that does not decode.
+  const Status missing = HistoryItemOfRow(
+      Reader(kHistoryView), HistoryKeyParts{kCase, At(20), sequence + 1}, value, &item);
+  EXPECT_EQ(missing.code(), StatusCode::kDataLoss) << missing.ToString();
+  EXPECT_NE(missing.ToString().find("event row that is missing"), std::string::npos)
+      << missing.ToString();
+  const Status garbage = HistoryItemOfRow(
+      Reader(kHistoryView), HistoryKeyParts{kCase, At(20), sequence}, "\xff\xff", &item);
+  EXPECT_EQ(garbage.code(), StatusCode::kDataLoss) << garbage.ToString();
+}
+
 TEST(HistoryKeyTest, ARowKeyTakenApartAndMalformedOnesRefused) {
   const std::string key = Key("h").Str(kCase).Time(At(10)).U64(7).str();
   const std::optional<HistoryKeyParts> parts = ParseHistoryKey(key);

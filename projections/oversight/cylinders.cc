@@ -16,10 +16,14 @@ namespace {
 constexpr uint32_t kCylindersVersion = 2;
 constexpr int64_t kMicrosPerDay = int64_t{86400} * 1000000;
 
-std::string RecordKey(std::string_view cylinder) { return Key("r").Str(cylinder).str(); }
-std::string FillCountsKey(std::string_view cylinder) { return Key("g").Str(cylinder).str(); }
+std::string RecordKey(std::string_view cylinder) {
+  return Key("r", 1 + StrBytes(cylinder)).Str(cylinder).str();
+}
+std::string FillCountsKey(std::string_view cylinder) {
+  return Key("g", 1 + StrBytes(cylinder)).Str(cylinder).str();
+}
 std::string FillKey(std::string_view cylinder, uint64_t index) {
-  return Key("f").Str(cylinder).U64(index).str();
+  return Key("f", 1 + StrBytes(cylinder) + kU64Bytes).Str(cylinder).U64(index).str();
 }
 constexpr std::string_view kAlertCountKey = "n";
 std::string AlertKey(uint64_t index) { return Key("a").U64(index).str(); }

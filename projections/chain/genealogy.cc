@@ -1,6 +1,7 @@
 #include "projections/chain/genealogy.h"
 
 #include <algorithm>
+#include <deque>
 #include <iterator>
 #include <map>
 #include <optional>
@@ -24,14 +25,16 @@ constexpr size_t kMaxEdgesPerEvent = 100000;
 
 std::string OutEdgeKey(std::string_view from, int64_t time, uint64_t sequence,
                        std::string_view kind, std::string_view to) {
-  return Key("o").Str(from).Time(time).U64(sequence).Str(kind).Str(to).str();
+  return Key("o", 1 + StrBytes(from) + 2 * kU64Bytes + StrBytes(kind) + StrBytes(to))
+      .Str(from).Time(time).U64(sequence).Str(kind).Str(to).str();
 }
 std::string InEdgeKey(std::string_view to, int64_t time, uint64_t sequence, std::string_view kind,
                       std::string_view from) {
-  return Key("i").Str(to).Time(time).U64(sequence).Str(kind).Str(from).str();
+  return Key("i", 1 + StrBytes(to) + 2 * kU64Bytes + StrBytes(kind) + StrBytes(from))
+      .Str(to).Time(time).U64(sequence).Str(kind).Str(from).str();
 }
 std::string ChildKey(std::string_view parent, std::string_view child) {
-  return Key("c").Str(parent).Str(child).str();
+  return Key("c", 1 + StrBytes(parent) + StrBytes(child)).Str(parent).Str(child).str();
 }
 
 // An edge row's key taken apart, as the parts of the edge: 'o' | from 0x00 | time (8) |
@@ -156,6 +159,43 @@ Status EdgeOfRow(const OutEdgeKeyParts& parts, std::string_view value, v1::Genea
   return Status::Ok();
 }
 
+}  // namespace
+
+Status DecodeContainedObject(std::string_view bytes, ContainedObject* content) {
+  using C = v1::ContainedChild;
+  content->child.clear();
+  content->quantity = 0;
+  content->uom.clear();
+  bool known = true;
+  const bool well_formed = wire::ForEachField(
+      bytes, [&](uint32_t, uint64_t) { known = false; },
+      [&](uint32_t field, uint64_t bits) {
+        if (field == C::kQuantityFieldNumber) {
+          content->quantity = wire::DoubleOfBits(bits);
+        } else {
+          known = false;
+        }
+      },
+      [&](uint32_t field, std::string_view text) {
+        if (field == C::kChildFieldNumber) {
+          content->child.assign(text.data(), text.size());
+        } else if (field == C::kUomFieldNumber) {
+          content->uom.assign(text.data(), text.size());
+        } else if (field != C::kPackingsFieldNumber) {
+          known = false;
+        }
+      });
+  if (well_formed && known) return Status::Ok();
+  C row;
+  TL_RETURN_IF_ERROR(ParseRow(bytes, &row));
+  content->child = row.child();
+  content->quantity = row.quantity();
+  content->uom = row.uom();
+  return Status::Ok();
+}
+
+namespace {
+
 class GenealogyProjection final : public Projection {
  public:
   std::string_view name() const override { return kGenealogyView; }
@@ -178,7 +218,9 @@ class GenealogyProjection final : public Projection {
     const bool unpacks = aggregation == v1::ACTION_DELETE && !facts.parent.empty();
 
     EventEdges edges;
-    v1::CustodyExpansion moved;  // what a custody move moved inside the containers it listed
+    // What a custody move moved inside the containers it listed, pointing into `contents`.
+    std::deque<ContainedObject> contents;
+    std::vector<MovedObject> moved;
     // Packing comes before a custody move in the same event (a pallet packed and shipped in one
     // AggregationEvent ADD ships its new contents); unpacking comes after (a pallet received
     // and unpacked in one DELETE was received with its contents).
@@ -188,7 +230,7 @@ class GenealogyProjection final : public Projection {
       case Movement::kReceive:
       case Movement::kSell:
       case Movement::kDestroy: {
-        TL_ASSIGN_OR_RETURN(moved, Custody(facts, entry.sequence, rows, edges));
+        TL_ASSIGN_OR_RETURN(moved, Custody(facts, entry.sequence, rows, edges, &contents));
         break;
       }
       case Movement::kTransform:
@@ -281,9 +323,11 @@ class GenealogyProjection final : public Projection {
   }
 
   // Custody edges of the listed objects and of everything inside them now; returns the
-  // contents moved with them (for the holdings).
-  static Result<v1::CustodyExpansion> Custody(const EventFacts& facts, uint64_t sequence,
-                                              ViewRows& rows, EventEdges& edges) {
+  // contents moved with them (for the holdings), which point into `*contents`: the containment
+  // rows read, which the caller keeps until then.
+  static Result<std::vector<MovedObject>> Custody(const EventFacts& facts, uint64_t sequence,
+                                                  ViewRows& rows, EventEdges& edges,
+                                                  std::deque<ContainedObject>* contents) {
     std::string_view kind;
     std::string to;
     v1::NodeKind to_kind = v1::NODE_KIND_PARTY;
@@ -317,24 +361,29 @@ class GenealogyProjection final : public Projection {
                 via);
     };
     const std::vector<ObjectQuantity> listed = Merged(facts.objects, "");
-    std::set<std::string, std::less<>> moved;
-    for (const ObjectQuantity& object : listed) moved.insert(object.object_id);
-    v1::CustodyExpansion expansion;
+    // Every listed object's contents first (this only reads), then the edges in the listed
+    // order: the views into `contents` are taken once it no longer grows.
+    std::vector<size_t> ends;  // listed[i]'s contents end at (*contents)[ends[i]]
+    ends.reserve(listed.size());
     for (const ObjectQuantity& object : listed) {
-      add(object.object_id, object.quantity, object.uom, "");
-      TL_ASSIGN_OR_RETURN(std::vector<v1::ContainedChild> contents,
-                          ContainedObjects(rows, object.object_id));
-      for (const v1::ContainedChild& inside : contents) {
-        if (!moved.insert(inside.child()).second) continue;  // listed too, or in two containers
-        add(inside.child(), inside.quantity(), inside.uom(), object.object_id);
-        v1::CustodyExpansion::Moved* entry = expansion.add_moved();
-        entry->set_object_id(inside.child());
-        entry->set_quantity(inside.quantity());
-        entry->set_uom(inside.uom());
-        entry->set_via(object.object_id);
-      }
+      TL_RETURN_IF_ERROR(AppendContainedObjects(rows, object.object_id, contents));
+      ends.push_back(contents->size());
     }
-    return expansion;
+    std::set<std::string_view> seen;  // listed, or moved already (in two containers)
+    for (const ObjectQuantity& object : listed) seen.insert(object.object_id);
+    std::vector<MovedObject> moved;
+    size_t begin = 0;
+    for (size_t i = 0; i < listed.size(); ++i) {
+      add(listed[i].object_id, listed[i].quantity, listed[i].uom, "");
+      for (size_t c = begin; c < ends[i]; ++c) {
+        const ContainedObject& inside = (*contents)[c];
+        if (!seen.insert(inside.child).second) continue;
+        add(inside.child, inside.quantity, inside.uom, listed[i].object_id);
+        moved.push_back(MovedObject{inside.child, inside.quantity, inside.uom});
+      }
+      begin = ends[i];
+    }
+    return moved;
   }
 };
 
@@ -519,35 +568,48 @@ Result<std::vector<v1::ContainedChild>> CurrentChildren(const ViewReader& geneal
                                                         std::string_view parent) {
   std::vector<v1::ContainedChild> out;
   Status parsed;
-  TL_RETURN_IF_ERROR(
-      genealogy.Scan(Key("c").Str(parent).str(), [&](std::string_view, std::string_view value) {
-        parsed = ParseRow(value, &out.emplace_back());
-        return parsed.ok() && out.size() < kMaxContainedObjects;
-      }));
+  const std::string prefix = Key("c", 1 + StrBytes(parent)).Str(parent).str();
+  TL_RETURN_IF_ERROR(genealogy.Scan(prefix, [&](std::string_view, std::string_view value) {
+    parsed = ParseRow(value, &out.emplace_back());
+    return parsed.ok() && out.size() < kMaxContainedObjects;
+  }));
   TL_RETURN_IF_ERROR(parsed);
   return out;
 }
 
-Result<std::vector<v1::ContainedChild>> ContainedObjects(const ViewReader& genealogy,
-                                                         std::string_view container) {
-  std::vector<v1::ContainedChild> out;
-  std::set<std::string, std::less<>> seen = {std::string(container)};
-  std::vector<std::string> level = {std::string(container)};
+Status AppendContainedObjects(const ViewReader& genealogy, std::string_view container,
+                              std::deque<ContainedObject>* out) {
+  const size_t first = out->size();
+  std::set<std::string_view> seen = {container};  // the container's id, and children in `out`
+  std::vector<std::string_view> level = {container};
+  std::string prefix;
+  ContainedObject row;
+  Status decoded;
   for (int depth = 0; depth < kMaxContainmentDepth && !level.empty(); ++depth) {
-    std::vector<std::string> next;
-    for (const std::string& parent : level) {
-      TL_ASSIGN_OR_RETURN(std::vector<v1::ContainedChild> children,
-                          CurrentChildren(genealogy, parent));
-      for (v1::ContainedChild& child : children) {
-        if (out.size() >= kMaxContainedObjects) return out;
-        if (!seen.insert(child.child()).second) continue;  // a cycle, or two parents
-        next.push_back(child.child());
-        out.push_back(std::move(child));
-      }
+    const size_t level_end = out->size();
+    for (const std::string_view parent : level) {
+      prefix = Key("c", 1 + StrBytes(parent)).Str(parent).str();
+      bool full = false;
+      TL_RETURN_IF_ERROR(genealogy.Scan(prefix, [&](std::string_view, std::string_view value) {
+        if (out->size() - first >= kMaxContainedObjects) {
+          full = true;
+          return false;
+        }
+        decoded = DecodeContainedObject(value, &row);
+        if (!decoded.ok()) return false;
+        if (seen.count(row.child) != 0) return true;  // a cycle, or two parents
+        out->push_back(std::move(row));
+        seen.insert(out->back().child);
+        return true;
+      }));
+      TL_RETURN_IF_ERROR(decoded);
+      if (full) return Status::Ok();
     }
-    level = std::move(next);
+    // The next level's parents: the children this level added (the deque keeps them put).
+    level.clear();
+    for (size_t i = level_end; i < out->size(); ++i) level.push_back((*out)[i].child);
   }
-  return out;
+  return Status::Ok();
 }
 
 }  // namespace traceledger::projections

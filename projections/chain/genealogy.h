@@ -35,6 +35,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -193,11 +194,28 @@ Result<std::vector<v1::GenealogyEdge>> InEdges(const ViewReader& genealogy, std:
 Result<std::vector<v1::ContainedChild>> CurrentChildren(const ViewReader& genealogy,
                                                         std::string_view parent);
 
+// An object inside a container as a custody move carries it: what its "c" row (a
+// ContainedChild) says besides the packings.
+struct ContainedObject {
+  std::string child;
+  double quantity = 0;
+  std::string uom;
+};
+
+// The child, quantity and unit of a "c" row's value (a ContainedChild), read by hand without
+// its packings into `*out` (every field set, so that one is read into again and again). Bytes
+// it does not read (an unknown field, or not well-formed) are parsed with protobuf: DataLoss if
+// they do not decode.
+Status DecodeContainedObject(std::string_view bytes, ContainedObject* out);
+
 // Everything inside `container` now, recursively (children, then their children, ...), at most
-// kMaxContainmentDepth levels deep and kMaxContainedObjects objects, each once, breadth first.
-// `container` itself is never included.
-Result<std::vector<v1::ContainedChild>> ContainedObjects(const ViewReader& genealogy,
-                                                         std::string_view container);
+// kMaxContainmentDepth levels deep and kMaxContainedObjects objects, each once, breadth first,
+// appended to `out`. `container` itself is never included. A deque, so that what a caller
+// points into stays where it is as it grows. Its rows are read by hand, without their
+// packings: parsing them into ContainedChild messages (their strings and packings) was most
+// of finding what a custody move carries (docs/BENCHMARKS.md, "session 22").
+Status AppendContainedObjects(const ViewReader& genealogy, std::string_view container,
+                              std::deque<ContainedObject>* out);
 
 }  // namespace traceledger::projections
 

@@ -2,10 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <random>
 #include <string>
+#include <tuple>
 
 #include "ledger/base/encoding.h"
 #include "projections/chain/holdings.h"
@@ -215,10 +217,10 @@ TEST_F(GenealogyTest, AContainerMovesWhatIsInsideItNowRecursively) {
   EXPECT_EQ((*children)[0].child(), kCase1);
   ASSERT_EQ((*children)[0].packings_size(), 1);
   EXPECT_EQ((*children)[0].packings(0).sequence(), 1u);
-  auto inside = ContainedObjects(Reader(kGenealogyView), kPallet);
-  ASSERT_TRUE(inside.ok());
-  ASSERT_EQ(inside->size(), 3u);  // the case, then its contents
-  EXPECT_EQ((*inside)[0].child(), kCase1);
+  std::deque<ContainedObject> inside;
+  ASSERT_TRUE(AppendContainedObjects(Reader(kGenealogyView), kPallet, &inside).ok());
+  ASSERT_EQ(inside.size(), 3u);  // the case, then its contents
+  EXPECT_EQ(inside[0].child, kCase1);
 
   // The pallet, and everything inside it then (recursively), shipped to the depot; the case
   // unpacked before (kCase2) did not move.
@@ -243,6 +245,55 @@ TEST_F(GenealogyTest, AContainerMovesWhatIsInsideItNowRecursively) {
                              "contains " + std::string(kCase2) + "->" + kPallet + " @1 removed@2",
                              "contains " + std::string(kCase2) + "->" + kPallet2 + " @4",
                              "shipped " + std::string(kCase2) + "->" + kShop + " @4"}));
+}
+
+TEST_F(GenealogyTest, WhatAContainerCarriesKeepsEachObjectsQuantityAndUnit) {
+  // kLotB's row comes first (by child id); kLotP's after it has another quantity and unit.
+  Append({testing::Aggregate("n0", kPlant, At(0), v1::ACTION_ADD, kCase1,
+                             {{kLotP, 2, "LTR"}, {kLotB, 24, "KGM"}}),
+          testing::Ship("n1", kPlant, At(1), {{kCase1}}, kDepot)});
+  CatchUp();
+  std::deque<ContainedObject> inside;
+  ASSERT_TRUE(AppendContainedObjects(Reader(kGenealogyView), kCase1, &inside).ok());
+  ASSERT_EQ(inside.size(), 2u);
+  EXPECT_EQ(inside[0].child, kLotB);
+  EXPECT_EQ(inside[0].quantity, 24);
+  EXPECT_EQ(inside[0].uom, "KGM");
+  EXPECT_EQ(inside[1].child, kLotP);
+  EXPECT_EQ(inside[1].quantity, 2);
+  EXPECT_EQ(inside[1].uom, "LTR");
+  // The shipment moved each with its own quantity and unit.
+  for (const auto& [object, quantity, uom] :
+       {std::tuple{kLotB, -24.0, "KGM"}, std::tuple{kLotP, -2.0, "LTR"}}) {
+    const auto held = HoldingsOf(Reader(kGenealogyView), object);
+    ASSERT_TRUE(held.ok());
+    ASSERT_EQ(held->size(), 1u) << object;
+    EXPECT_EQ((*held)[0].quantity(), quantity) << object;
+    EXPECT_EQ((*held)[0].uom(), uom) << object;
+  }
+}
+
+TEST(ContainedObjectCodecTest, ReadsTheRowWithoutItsPackingsAndFallsBackToProtobuf) {
+  v1::ContainedChild row;
+  row.set_child(kCase1);
+  row.set_quantity(3);
+  row.set_uom("EA");
+  row.add_packings()->set_sequence(7);
+  ContainedObject read;
+  ASSERT_TRUE(DecodeContainedObject(DeterministicBytes(row), &read).ok());
+  EXPECT_EQ(read.child, kCase1);
+  EXPECT_EQ(read.quantity, 3);
+  EXPECT_EQ(read.uom, "EA");
+  // Read into again: a field the next row does not have is not left from the one before.
+  row.clear_uom();
+  ASSERT_TRUE(DecodeContainedObject(DeterministicBytes(row), &read).ok());
+  EXPECT_EQ(read.uom, "");
+  // A field it does not know (number 9, a varint): protobuf reads the row.
+  ASSERT_TRUE(DecodeContainedObject(DeterministicBytes(row) + "\x48\x01", &read).ok());
+  EXPECT_EQ(read.child, kCase1);
+  EXPECT_EQ(read.quantity, 3);
+  const Status garbage = DecodeContainedObject("\xff\xff", &read);
+  EXPECT_EQ(garbage.code(), StatusCode::kDataLoss) << garbage.ToString();
 }
 
 TEST_F(GenealogyTest, OutEdgeRowsStoreOnlyWhatTheirKeyDoesNotSay) {

@@ -15,22 +15,23 @@ namespace {
 // A holder row's key is an out-edge key of kind "holds" at the latest time and sequence there
 // are (IsHolderRow), so it comes after every edge of the object: no event has that time, as
 // event times are validated to years 0001..9999.
-Key HoldersKeyPrefix(std::string_view object) {
-  Key key("o");
+// `more`: room for what the caller appends (a party).
+Key HoldersKeyPrefix(std::string_view object, size_t more = 0) {
+  Key key("o", 1 + StrBytes(object) + 2 * kU64Bytes + StrBytes(kHolderKind) + more);
   key.Str(object).Time(kHolderTime).U64(kHolderSequence).Str(kHolderKind);
   return key;
 }
 
 std::string ByPartyKey(std::string_view party, std::string_view object) {
-  return Key("p").Str(party).Str(object).str();
+  return Key("p", 1 + StrBytes(party) + StrBytes(object)).Str(party).Str(object).str();
 }
 
 struct Change {
   double quantity = 0;
-  std::string uom;
+  std::string_view uom;  // the entry's, or a row's the genealogy read for it
 };
 
-Status Update(ViewRows& rows, const std::string& object, const std::string& party,
+Status Update(ViewRows& rows, std::string_view object, std::string_view party,
               const EventFacts& facts, uint64_t sequence, const Change& change,
               v1::Holding* holding, std::string* bytes) {
   const std::string by_object = HolderKey(object, party);
@@ -46,7 +47,7 @@ Status Update(ViewRows& rows, const std::string& object, const std::string& part
   holding->clear_object_id();
   holding->clear_party();
   holding->set_quantity(holding->quantity() + change.quantity);
-  if (!change.uom.empty()) holding->set_uom(change.uom);
+  if (!change.uom.empty()) holding->mutable_uom()->assign(change.uom.data(), change.uom.size());
   if (!facts.location.empty()) holding->set_location(facts.location);
   holding->set_last_sequence(sequence);
   holding->set_last_time_unix_micros(facts.time_micros);
@@ -76,7 +77,7 @@ Status ParseHolding(std::string_view value, std::string_view object, std::string
 }  // namespace
 
 std::string HolderKey(std::string_view object, std::string_view party) {
-  return HoldersKeyPrefix(object).Str(party).str();
+  return HoldersKeyPrefix(object, StrBytes(party)).Str(party).str();
 }
 
 std::string HoldersPrefix(std::string_view object) { return HoldersKeyPrefix(object).str(); }
@@ -151,19 +152,20 @@ bool DecodeHolding(std::string_view bytes, v1::Holding* holding) {
   return true;
 }
 
-Status ApplyHoldings(const AppliedEntry& entry, const v1::CustodyExpansion& moved,
+Status ApplyHoldings(const AppliedEntry& entry, const std::vector<MovedObject>& moved,
                      ViewRows& rows, v1::Holding* scratch) {
   if (entry.facts == nullptr) return Status::Ok();
   const EventFacts& facts = *entry.facts;
   // A recall removal counts for the holder it names (a regulator may record it for them).
-  std::string party = facts.party;
+  std::string_view party = facts.party;
   if (entry.event->has_recall_removal() && !entry.event->recall_removal().holder_id().empty()) {
     party = entry.event->recall_removal().holder_id();
   }
   if (party.empty()) return Status::Ok();
-  // Ordered by object id, so rows are written in one order whatever the event's order.
-  std::map<std::string, Change, std::less<>> changes;
-  auto add = [&](const std::string& object, double quantity, const std::string& uom) {
+  // Ordered by object id, so rows are written in one order whatever the event's order. The
+  // ids are the entry's and the moved objects', which outlive the call.
+  std::map<std::string_view, Change> changes;
+  auto add = [&](std::string_view object, double quantity, std::string_view uom) {
     if (object.empty()) return;
     Change& change = changes[object];
     change.quantity += quantity;
@@ -190,8 +192,8 @@ Status ApplyHoldings(const AppliedEntry& entry, const v1::CustodyExpansion& move
       const double sign = facts.movement == Movement::kReceive ? +1 : -1;
       add_all(facts.objects, sign);
       // The contents of listed containers, as the genealogy found them at this entry.
-      for (const v1::CustodyExpansion::Moved& inside : moved.moved()) {
-        add(inside.object_id(), sign * inside.quantity(), inside.uom());
+      for (const MovedObject& inside : moved) {
+        add(inside.object_id, sign * inside.quantity, inside.uom);
       }
       break;
     }

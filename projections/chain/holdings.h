@@ -59,11 +59,22 @@ std::string HoldersPrefix(std::string_view object);
 void EncodeHolding(const v1::Holding& holding, std::string* out);
 bool DecodeHolding(std::string_view bytes, v1::Holding* holding);
 
+// An object a custody event moved inside a container it listed (the genealogy's custody
+// expansion), and its quantity there. The views point into rows the genealogy read for the
+// entry. Why not a CustodyExpansion message: copying every moved object's id and unit into one
+// was a tenth of the allocations of applying a shipment of cases (docs/BENCHMARKS.md,
+// "session 22").
+struct MovedObject {
+  std::string_view object_id;
+  double quantity = 0;
+  std::string_view uom;
+};
+
 // Folds `entry` into the holdings in `rows` (the genealogy view's). `moved` is what a custody
-// event moved inside the containers it listed (the genealogy's custody expansion). Holder rows
-// are read into `scratch`, the caller's to keep from one entry to the next so that its memory
-// is reused (ViewReader::ReadMessage).
-Status ApplyHoldings(const AppliedEntry& entry, const v1::CustodyExpansion& moved,
+// event moved inside the containers it listed. Holder rows are read into `scratch`, the
+// caller's to keep from one entry to the next so that its memory is reused
+// (ViewReader::ReadMessage).
+Status ApplyHoldings(const AppliedEntry& entry, const std::vector<MovedObject>& moved,
                      ViewRows& rows, v1::Holding* scratch);
 
 // Every party holding a non-zero quantity of `object_id` now, by party id. Returns DataLoss if

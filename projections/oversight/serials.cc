@@ -1,6 +1,7 @@
 #include "projections/oversight/serials.h"
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -90,13 +91,19 @@ struct EventContext {
   std::string own_alias;
 };
 
-std::string StateKey(std::string_view serial) { return Key("s").Str(serial).str(); }
-std::string EventKey(uint64_t sequence) { return Key("e").U64(sequence).str(); }
-std::string ContainerKey(std::string_view container) { return Key("m").Str(container).str(); }
-std::string ChildKey(std::string_view container, std::string_view child) {
-  return Key("c").Str(container).Str(child).str();
+std::string StateKey(std::string_view serial) {
+  return Key("s", 1 + StrBytes(serial)).Str(serial).str();
 }
-std::string ChildPrefix(std::string_view container) { return Key("c").Str(container).str(); }
+std::string EventKey(uint64_t sequence) { return Key("e").U64(sequence).str(); }
+std::string ContainerKey(std::string_view container) {
+  return Key("m", 1 + StrBytes(container)).Str(container).str();
+}
+std::string ChildKey(std::string_view container, std::string_view child) {
+  return Key("c", 1 + StrBytes(container) + StrBytes(child)).Str(container).Str(child).str();
+}
+std::string ChildPrefix(std::string_view container) {
+  return Key("c", 1 + StrBytes(container)).Str(container).str();
+}
 constexpr std::string_view kAlertCountKey = "n";
 std::string AlertKey(uint64_t index) { return Key("a").U64(index).str(); }
 std::string SerialAlertPrefix(std::string_view serial) { return Key("x").Str(serial).str(); }
@@ -215,7 +222,7 @@ class SerialsProjection : public Projection {
       if (!ctx.own_alias.empty()) ctx.receiver_ids.push_back(ctx.own_alias);
     }
 
-    std::vector<Target> targets;
+    std::deque<Target> targets;
     TL_RETURN_IF_ERROR(CollectTargets(ctx, rows, &targets));
     if (targets.empty()) return Status::Ok();
     // The states this entry writes refer to it by sequence: the rest once, here.
@@ -234,32 +241,33 @@ class SerialsProjection : public Projection {
  private:
   // The serials the event touches, each once: those reached through a moved container first
   // (they stay in it), then the ones the event names directly.
-  Status CollectTargets(const EventContext& ctx, ViewRows& rows, std::vector<Target>* targets) {
+  // A deque: `seen` points into the targets added, which stay put as it grows.
+  Status CollectTargets(const EventContext& ctx, ViewRows& rows, std::deque<Target>* targets) {
     const EventFacts& facts = *ctx.facts;
-    std::set<std::string> seen;
+    std::set<std::string_view> seen;  // the serials of `targets`
     auto add = [&](Target target) {
-      if (seen.insert(target.serial).second) targets->push_back(std::move(target));
+      if (seen.count(target.serial) != 0) return;
+      targets->push_back(std::move(target));
+      seen.insert(targets->back().serial);
     };
     // Objects that a movement applies to, containers expanded.
     auto moved = [&](const std::vector<ObjectQuantity>& objects, Op op) -> Status {
-      std::vector<std::pair<std::string, std::string>> through_containers;  // serial, container
-      std::vector<std::string> direct;
+      std::vector<Target> through_containers;
+      std::vector<std::string_view> direct;  // ids of `objects`
       for (const ObjectQuantity& object : objects) {
         TL_ASSIGN_OR_RETURN(std::optional<std::string> container,
                             rows.Get(ContainerKey(object.object_id)));
         if (container.has_value()) {
           std::set<std::string> visited = {object.object_id};
-          TL_RETURN_IF_ERROR(
-              Expand(rows, object.object_id, object.object_id, 1, &visited, &through_containers));
+          TL_RETURN_IF_ERROR(Expand(rows, object.object_id, object.object_id, op, 1, &visited,
+                                    &through_containers));
         }
         TL_ASSIGN_OR_RETURN(const bool serial,
                             IsSerial(rows, object.object_id, container.has_value()));
         if (serial) direct.push_back(object.object_id);
       }
-      for (auto& [serial, container] : through_containers) {
-        add({serial, op, container, ""});
-      }
-      for (std::string& serial : direct) add({std::move(serial), op, "", ""});
+      for (Target& target : through_containers) add(std::move(target));
+      for (const std::string_view serial : direct) add({std::string(serial), op, "", ""});
       return Status::Ok();
     };
 
@@ -314,10 +322,10 @@ class SerialsProjection : public Projection {
     return rows.Contains(StateKey(id));
   }
 
-  // Serials packed (transitively) in `container`, depth first in key order.
+  // Serials packed (transitively) in `container`, depth first in key order, as targets of `op`
+  // through `moved_container`.
   Status Expand(ViewRows& rows, const std::string& container, const std::string& moved_container,
-                int depth, std::set<std::string>* visited,
-                std::vector<std::pair<std::string, std::string>>* out) {
+                Op op, int depth, std::set<std::string>* visited, std::vector<Target>* out) {
     std::vector<std::string> children;
     const std::string prefix = ChildPrefix(container);
     TL_RETURN_IF_ERROR(rows.Scan(prefix, [&](std::string_view key, std::string_view) {
@@ -336,10 +344,10 @@ class SerialsProjection : public Projection {
       // container rows are never deleted, so only a container child's state row needs
       // reading (IsSerial).
       TL_ASSIGN_OR_RETURN(const bool serial, IsSerial(rows, child, inner.has_value()));
-      if (serial) out->emplace_back(child, moved_container);
+      if (serial) out->push_back(Target{child, op, moved_container, ""});
       if (depth >= kMaxContainerDepth) continue;
       if (inner.has_value()) {
-        TL_RETURN_IF_ERROR(Expand(rows, child, moved_container, depth + 1, visited, out));
+        TL_RETURN_IF_ERROR(Expand(rows, child, moved_container, op, depth + 1, visited, out));
       }
     }
     return Status::Ok();

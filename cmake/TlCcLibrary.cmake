@@ -48,6 +48,20 @@ function(tl_cc_binary)
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} ${TL_MALLOC_LIBS})
 endfunction()
 
+# tl_cc_fuzz(NAME event_decoder_fuzz SRCS event_decoder_fuzz.cc DEPS tl::ingest): a libFuzzer
+# binary (LLVMFuzzerTestOneInput), in TL_FUZZ builds only (the fuzz preset); its seed corpus is
+# tests/fuzz_corpus/<NAME>/, and tools/scripts/fuzz.sh runs it (STYLE.md section 8).
+if(TL_FUZZ)
+  function(tl_cc_fuzz)
+    cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+    add_executable(${ARG_NAME} ${ARG_SRCS})
+    target_compile_options(${ARG_NAME} PRIVATE ${TL_WARNING_FLAGS})
+    target_include_directories(${ARG_NAME} PRIVATE ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
+    target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
+    target_link_options(${ARG_NAME} PRIVATE -fsanitize=fuzzer)
+  endfunction()
+endif()
+
 # tl_cc_test(NAME merkle_test SRCS merkle_test.cc DEPS tl::ledger LABELS unit [ARGS ...])
 # ARGS go to the test's command line, e.g. a --gtest_filter that leaves the large cases to a
 # second ctest entry made with tl_cc_test_run.

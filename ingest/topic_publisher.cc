@@ -315,6 +315,12 @@ Status TopicPublisher::PublishFrom() {
         }
         while (true) {
           rd_kafka_headers_t* headers = NewKafkaHeaders(item.headers);
+          // librdkafka's RD_KAFKA_V_* macros type-check their arguments in GNU statement
+          // expressions, which Clang's -Wpedantic reports (GCC accepts them in system headers).
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wgnu-statement-expression"
+#endif
           const rd_kafka_resp_err_t err = rd_kafka_producev(
               producer_.get(), RD_KAFKA_V_TOPIC(options_.topic.c_str()),
               RD_KAFKA_V_PARTITION(partition),
@@ -323,6 +329,9 @@ Status TopicPublisher::PublishFrom() {
               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
               RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(item.sequence))),
               RD_KAFKA_V_END);
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#endif
           if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;  // the headers now belong to librdkafka
           rd_kafka_headers_destroy(headers);
           if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {

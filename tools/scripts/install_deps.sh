@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every build and test dependency of traceledger from Debian 12 packages.
+# Installs every build and test dependency of traceledger from Debian 12 packages, and the
+# extra packages named as arguments (tools/scripts/fuzz.sh adds Clang's).
 # Idempotent: packages already installed are left alone and apt is not touched at all then.
 # Needs root (or sudo) the first time on a fresh machine.
 set -euo pipefail
@@ -14,6 +15,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-cryptography
   # a real Kafka broker for the integration tests (tests/kafka/kafka_broker.sh) and kcat
   openjdk-17-jre-headless maven kcat
+  "$@"
 )
 
 missing=()

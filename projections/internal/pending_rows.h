@@ -6,9 +6,13 @@
 // them, in key order, with the cursor.
 //
 // Layout: each row is a small header followed by its key and then room for its value, all in
-// an arena of 1 MiB blocks, found through one open-addressing hash table of row pointers keyed
-// by the whole key (linear probing, power-of-two capacity, at most half full; each slot keeps
-// 32 bits of the key's hash, so a probe rarely compares a key it does not match). A read or
+// an arena of 1 MiB blocks, found through one open-addressing hash table keyed by the whole key
+// (linear probing, power-of-two capacity, at most half full). A slot is 8 bytes: where the row
+// is (32 bits: the arena block and the offset in it, Arena::RowAt) and 32 bits of the key's
+// hash, so a probe rarely compares a key it does not match. Why not a pointer: the tables are
+// far larger than the cache and a probe is a miss; half the bytes per slot made 2.7 % fewer
+// simulated last-level cache misses over a 100,000-event build and rebuild
+// (docs/BENCHMARKS.md, "session 22"). A read or
 // write is one hash, usually one probe and one key comparison, and touches two cache lines (the
 // slot, and the row with its key). A value that grows gets new room in the arena; nothing is
 // freed until Clear, which keeps the blocks for the next batch (the runner keeps one PendingRows
@@ -121,9 +125,12 @@ class PendingRows {
     if (size() == 0) return nullptr;
     // Bounded: the table is at most half full, so an empty slot ends the probe.
     for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
-      const Slot& slot = slots_[i];
-      if (slot.row == nullptr) return nullptr;
-      if (slot.tag == Tag(hash) && slot.row->key() == key) return slot.row;
+      const Slot slot = slots_[i];
+      if (slot.ref == kNoRef) return nullptr;
+      if (slot.tag == Tag(hash)) {
+        const Row* row = reinterpret_cast<const Row*>(arena_.RowAt(slot.ref));
+        if (row->key() == key) return row;
+      }
     }
   }
   // Asks for the slot a Find or Put of a key with this hash looks at first, so that its cache
@@ -245,6 +252,7 @@ class PendingRows {
 
  private:
   static constexpr uint32_t kEmpty = UINT32_MAX;  // no row; no group
+  static constexpr uint32_t kNoRef = UINT32_MAX;  // an empty slot
   static constexpr uint32_t kMaxRows = UINT32_MAX - 1;
   static constexpr size_t kMinSlots = 64;
   static constexpr uint32_t kUngrouped = 0;  // groups_[0]: the keys without a first component
@@ -252,7 +260,7 @@ class PendingRows {
 
   // A row and the high half of its key's hash.
   struct Slot {
-    Row* row = nullptr;
+    uint32_t ref = kNoRef;  // Arena::RowAt
     uint32_t tag = 0;
   };
   // A group (first component) and the high half of its hash.
@@ -276,11 +284,26 @@ class PendingRows {
   // freed on its own; a value that grows gets new room.
   class Arena {
    public:
+    // Allocate, for a row: also sets `*ref` to a 32-bit number RowAt turns back into the
+    // address (the table's slots hold that, not a pointer: half the size).
+    char* AllocateRow(size_t bytes, uint32_t* ref) {
+      char* at = Allocate(bytes);
+      const size_t base = at == last_large_ ? bases_.size() - 1 : current_base_;
+      const size_t offset = static_cast<size_t>(at - bases_[base]);
+      TL_ASSERT(base < kMaxBases && offset % 8 == 0 && offset < kBlockBytes);
+      *ref = static_cast<uint32_t>(base << kOffsetBits | offset >> 3);
+      return at;
+    }
+    char* RowAt(uint32_t ref) const {
+      return bases_[ref >> kOffsetBits] + (size_t{ref & ((uint32_t{1} << kOffsetBits) - 1)} << 3);
+    }
     char* Allocate(size_t bytes) {
       bytes = (bytes + 7) & ~size_t{7};  // rows are 8-aligned
       if (bytes > kBlockBytes / 4) {
         // Larger than a quarter block: a block of its own, freed by Reset.
-        return large_.emplace_back(std::make_unique<char[]>(bytes)).get();
+        last_large_ = large_.emplace_back(std::make_unique<char[]>(bytes)).get();
+        bases_.push_back(last_large_);
+        return last_large_;
       }
       if (blocks_.empty() || bytes > kBlockBytes - used_) {
         if (current_ + 1 < blocks_.size()) {
@@ -290,6 +313,8 @@ class PendingRows {
           current_ = blocks_.size() - 1;
         }
         used_ = 0;
+        current_base_ = bases_.size();
+        bases_.push_back(blocks_[current_].get());
       }
       char* at = blocks_[current_].get() + used_;
       used_ += bytes;
@@ -301,10 +326,20 @@ class PendingRows {
       current_ = 0;
       used_ = 0;
       large_.clear();
+      bases_.clear();
+      last_large_ = nullptr;
+      // The block kept at blocks_[0] is handed out again first: it is the first base again.
+      current_base_ = 0;
+      if (!blocks_.empty()) bases_.push_back(blocks_[0].get());
     }
 
    private:
     static constexpr size_t kBlockBytes = size_t{1} << 20;
+    static constexpr uint32_t kOffsetBits = 17;  // 8-byte units in a block
+    static constexpr size_t kMaxBases = (size_t{1} << (32 - kOffsetBits)) - 1;  // kNoRef: none
+    std::vector<char*> bases_;  // blocks and large allocations of this batch, as handed out
+    size_t current_base_ = 0;   // bases_ index of blocks_[current_]
+    char* last_large_ = nullptr;
     std::vector<std::unique_ptr<char[]>> blocks_;  // blocks_[current_] is being filled
     size_t current_ = 0;
     size_t used_ = 0;  // of blocks_[current_]
@@ -356,13 +391,17 @@ class PendingRows {
     }
     size_t i = hash & mask_;
     for (;; i = (i + 1) & mask_) {  // bounded: the table is at most half full
-      const Slot& slot = slots_[i];
-      if (slot.row == nullptr) break;
-      if (slot.tag == Tag(hash) && slot.row->key() == key) return *slot.row;
+      const Slot slot = slots_[i];
+      if (slot.ref == kNoRef) break;
+      if (slot.tag == Tag(hash)) {
+        Row* row = reinterpret_cast<Row*>(arena_.RowAt(slot.ref));
+        if (row->key() == key) return *row;
+      }
     }
     TL_ASSERT(size() < kMaxRows);
     const auto index = static_cast<uint32_t>(size());
-    char* at = Allocate(sizeof(Row) + key.size() + value_size);
+    uint32_t ref = kNoRef;
+    char* at = arena_.AllocateRow(sizeof(Row) + key.size() + value_size, &ref);
     Row* added = new (at) Row();
     std::memcpy(at + sizeof(Row), key.data(), key.size());
     added->space_ = at + sizeof(Row) + key.size();
@@ -371,17 +410,20 @@ class PendingRows {
     added->value_capacity_ = Size32(value_size);
     rows_.push_back(added);
     next_.push_back(kEmpty);
-    slots_[i] = Slot{added, Tag(hash)};
+    slots_[i] = Slot{ref, Tag(hash)};
     AddToGroup(added->key().substr(0, length), group_hash, index);
     return *added;
   }
   void Rehash(size_t slot_count) {
-    slots_.assign(slot_count, Slot());
+    std::vector<Slot> old(slot_count, Slot());
+    old.swap(slots_);
     mask_ = slot_count - 1;
-    for (Row* row : rows_) {
-      size_t i = row->hash_ & mask_;
-      while (slots_[i].row != nullptr) i = (i + 1) & mask_;
-      slots_[i] = Slot{row, Tag(row->hash_)};
+    for (const Slot& slot : old) {
+      if (slot.ref == kNoRef) continue;
+      const uint64_t hash = reinterpret_cast<const Row*>(arena_.RowAt(slot.ref))->hash_;
+      size_t i = hash & mask_;
+      while (slots_[i].ref != kNoRef) i = (i + 1) & mask_;
+      slots_[i] = slot;
     }
   }
 

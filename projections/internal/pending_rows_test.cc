@@ -267,6 +267,18 @@ TEST(PendingRowsTest, ValuesGrowShrinkAndMayBeEmptyOrLarge) {
   ASSERT_NE(rows.Find(key), nullptr);
   EXPECT_FALSE(rows.Find(key)->has_value());
   EXPECT_EQ(rows.size(), 2u);
+  // Rows added after a large one (in the arena's blocks again), through the table's growth,
+  // and a large row among them: every one is found (the table's slots locate rows by block
+  // and offset, a large row being a block of its own).
+  auto small_key = [](int i) { return Key("h").Str("urn:x:" + std::to_string(i)).str(); };
+  for (int i = 0; i < 20000; ++i) {
+    rows.Put(small_key(i), std::to_string(i));
+    if (i == 10000) rows.Put(Key("o").Str("urn:x:3").str(), large);
+  }
+  EXPECT_EQ(ValueOf(rows.Find(other)), large);
+  EXPECT_EQ(ValueOf(rows.Find(Key("o").Str("urn:x:3").str())), large);
+  for (int i = 0; i < 20000; i += 7) ASSERT_EQ(ValueOf(rows.Find(small_key(i))), std::to_string(i));
+  EXPECT_EQ(rows.size(), 20003u);
 }
 
 TEST(PendingRowsTest, BatchesAfterClearReuseMemoryAndMatchTheModel) {

@@ -36,6 +36,10 @@ std::string InEdgeKey(std::string_view to, int64_t time, uint64_t sequence, std:
 std::string ChildKey(std::string_view parent, std::string_view child) {
   return Key("c", 1 + StrBytes(parent) + StrBytes(child)).Str(parent).Str(child).str();
 }
+// The prefix of `parent`'s "c" rows (its current contents).
+std::string ChildrenPrefix(std::string_view parent) {
+  return Key("c", 1 + StrBytes(parent)).Str(parent).str();
+}
 
 // An edge row's key taken apart, as the parts of the edge: 'o' | from 0x00 | time (8) |
 // sequence (8) | kind 0x00 | to 0x00 (an out-edge row), or 'i' and the ends the other way round
@@ -568,11 +572,11 @@ Result<std::vector<v1::ContainedChild>> CurrentChildren(const ViewReader& geneal
                                                         std::string_view parent) {
   std::vector<v1::ContainedChild> out;
   Status parsed;
-  const std::string prefix = Key("c", 1 + StrBytes(parent)).Str(parent).str();
-  TL_RETURN_IF_ERROR(genealogy.Scan(prefix, [&](std::string_view, std::string_view value) {
-    parsed = ParseRow(value, &out.emplace_back());
-    return parsed.ok() && out.size() < kMaxContainedObjects;
-  }));
+  TL_RETURN_IF_ERROR(
+      genealogy.Scan(ChildrenPrefix(parent), [&](std::string_view, std::string_view value) {
+        parsed = ParseRow(value, &out.emplace_back());
+        return parsed.ok() && out.size() < kMaxContainedObjects;
+      }));
   TL_RETURN_IF_ERROR(parsed);
   return out;
 }
@@ -582,14 +586,13 @@ Status AppendContainedObjects(const ViewReader& genealogy, std::string_view cont
   const size_t first = out->size();
   std::set<std::string_view> seen = {container};  // the container's id, and children in `out`
   std::vector<std::string_view> level = {container};
-  std::string prefix;
   ContainedObject row;
   Status decoded;
   for (int depth = 0; depth < kMaxContainmentDepth && !level.empty(); ++depth) {
     const size_t level_end = out->size();
     for (const std::string_view parent : level) {
-      prefix = Key("c", 1 + StrBytes(parent)).Str(parent).str();
       bool full = false;
+      const std::string prefix = ChildrenPrefix(parent);
       TL_RETURN_IF_ERROR(genealogy.Scan(prefix, [&](std::string_view, std::string_view value) {
         if (out->size() - first >= kMaxContainedObjects) {
           full = true;

@@ -287,8 +287,8 @@ class PendingRows {
     // Allocate, for a row: also sets `*ref` to a 32-bit number RowAt turns back into the
     // address (the table's slots hold that, not a pointer: half the size).
     char* AllocateRow(size_t bytes, uint32_t* ref) {
-      char* at = Allocate(bytes);
-      const size_t base = at == last_large_ ? bases_.size() - 1 : current_base_;
+      size_t base = 0;
+      char* at = Allocate(bytes, &base);
       const size_t offset = static_cast<size_t>(at - bases_[base]);
       TL_ASSERT(base < kMaxBases && offset % 8 == 0 && offset < kBlockBytes);
       *ref = static_cast<uint32_t>(base << kOffsetBits | offset >> 3);
@@ -297,13 +297,15 @@ class PendingRows {
     char* RowAt(uint32_t ref) const {
       return bases_[ref >> kOffsetBits] + (size_t{ref & ((uint32_t{1} << kOffsetBits) - 1)} << 3);
     }
-    char* Allocate(size_t bytes) {
+    // `*base`, if given, is set to the bases_ index of the block the bytes are in.
+    char* Allocate(size_t bytes, size_t* base = nullptr) {
       bytes = (bytes + 7) & ~size_t{7};  // rows are 8-aligned
       if (bytes > kBlockBytes / 4) {
         // Larger than a quarter block: a block of its own, freed by Reset.
-        last_large_ = large_.emplace_back(std::make_unique<char[]>(bytes)).get();
-        bases_.push_back(last_large_);
-        return last_large_;
+        char* large = large_.emplace_back(std::make_unique<char[]>(bytes)).get();
+        if (base != nullptr) *base = bases_.size();
+        bases_.push_back(large);
+        return large;
       }
       if (blocks_.empty() || bytes > kBlockBytes - used_) {
         if (current_ + 1 < blocks_.size()) {
@@ -318,6 +320,7 @@ class PendingRows {
       }
       char* at = blocks_[current_].get() + used_;
       used_ += bytes;
+      if (base != nullptr) *base = current_base_;
       return at;
     }
     void Reset() {
@@ -327,7 +330,6 @@ class PendingRows {
       used_ = 0;
       large_.clear();
       bases_.clear();
-      last_large_ = nullptr;
       // The block kept at blocks_[0] is handed out again first: it is the first base again.
       current_base_ = 0;
       if (!blocks_.empty()) bases_.push_back(blocks_[0].get());
@@ -339,7 +341,6 @@ class PendingRows {
     static constexpr size_t kMaxBases = (size_t{1} << (32 - kOffsetBits)) - 1;  // kNoRef: none
     std::vector<char*> bases_;  // blocks and large allocations of this batch, as handed out
     size_t current_base_ = 0;   // bases_ index of blocks_[current_]
-    char* last_large_ = nullptr;
     std::vector<std::unique_ptr<char[]>> blocks_;  // blocks_[current_] is being filled
     size_t current_ = 0;
     size_t used_ = 0;  // of blocks_[current_]

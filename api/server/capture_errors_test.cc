@@ -78,6 +78,9 @@ std::vector<Case> Corpus() {
   };
   const std::string e0 = "/epcisBody/eventList/0";
   cases.push_back({"truncated JSON", "{\"type\": \"EPCISDocument\", ", 400, "bad_json", ""});
+  cases.push_back({"a number no double holds",
+                   "{\"type\": \"EPCISDocument\", \"schemaVersion\": \"2.0\", \"x\": 1e999}", 400,
+                   "bad_json", ""});
   cases.push_back({"invalid UTF-8", "{\"type\": \"EPCIS\xff\"}", 400, "bad_json", ""});
   cases.push_back({"root is an array", "[]", 400, "bad_document", ""});
   cases.push_back({"neither form", "{\"foo\": 1}", 400, "bad_document", ""});

@@ -6,7 +6,7 @@
 #  3. builds the unit tests with AddressSanitizer + UndefinedBehaviorSanitizer (preset "asan")
 #     and runs them;
 #  4. builds the multi-threaded ledger tests with ThreadSanitizer (preset "tsan") and runs them;
-#  5. builds the libFuzzer targets (preset "fuzz": Clang, ASan + UBSan) and runs each for 60 s
+#  5. builds the libFuzzer targets (preset "fuzz": Clang, ASan + UBSan) and runs each for 45 s
 #     on its seed corpus (tools/scripts/fuzz.sh);
 #  6. builds the release preset (-O3, benchmarks) so that it stays warning-free too.
 set -euo pipefail
@@ -36,8 +36,8 @@ bash tools/scripts/build.sh tsan ledger_test ledger_merkle_test
 echo "== ledger tests under TSan"
 ctest --preset tsan
 
-echo "== fuzz targets (Clang, ASan + UBSan), 60 s each"
-bash tools/scripts/fuzz.sh 60
+echo "== fuzz targets (Clang, ASan + UBSan), 45 s each"
+bash tools/scripts/fuzz.sh 45
 
 echo "== build (release: -O3 with the benchmarks; compiled, not run)"
 bash tools/scripts/build.sh release

@@ -1,0 +1,20 @@
+// File: cmake/jemalloc_options.cc
+//
+// The options every traceledger binary linked with jemalloc (TL_JEMALLOC: tl_cc_binary and
+// tl_cc_benchmark, not the tests) gives it. jemalloc reads the executable's `malloc_conf` when
+// it starts; MALLOC_CONF in the environment still overrides it (e.g. MALLOC_CONF=thp:never).
+//
+// thp:always: jemalloc asks the kernel for transparent huge pages (madvise MADV_HUGEPAGE) on
+// the memory it maps. Applying a batch of entries to the views probes structures far larger
+// than the cache at random (the batch's pending rows, the views' key filters, RocksDB's block
+// cache); with 4 KiB pages such a probe is nearly always a TLB miss too, and in a virtual
+// machine a TLB miss walks two page tables. Measured with projection_bench at 10 M events
+// (docs/BENCHMARKS.md, "session 23"): both variants at the same time, CPU of the build 29.1
+// against 30.6 us per entry and of the rebuild 26.5 against 28.2 (-5 %, -6 %); alone, one
+// run each, rebuild 23.3 against 26.1. At 1 M events, where those structures are smaller, no
+// difference. A kernel whose transparent_hugepage setting is "never" ignores the request.
+// metadata_thp:auto: jemalloc's own metadata too, once it is large.
+extern "C" {
+// NOLINTNEXTLINE: the name jemalloc looks for.
+const char* malloc_conf = "thp:always,metadata_thp:auto";
+}

@@ -116,7 +116,7 @@ check "... that names the flag and its bound" grep -q -- "--batch-entries must b
 # A binary linked with jemalloc asks it for transparent huge pages (cmake/jemalloc_options.cc):
 # jemalloc's statistics, printed at exit, show the options it started with.
 if ldd "$traceledger" | grep -q libjemalloc; then
-  MALLOC_CONF=stats_print:true "$traceledger" > /dev/null 2> "$work/malloc-stats"
+  MALLOC_CONF=stats_print:true "$traceledger" --help > /dev/null 2> "$work/malloc-stats"
   check "traceledger's jemalloc maps its memory with transparent huge pages (opt.thp always)" \
     grep -q 'opt.thp: "always"' "$work/malloc-stats"
 fi

@@ -50,9 +50,14 @@ struct RunnerOptions {
   // rows, the next batch's entries (read and decoded while this one is applied), the batch
   // before's entries (freed meanwhile), and what the batch before wrote and read (kept for
   // this batch's reads); plus the views' key filters, 2 bytes per stored key.
-  // projection_bench, 2 M events: peak RSS 2.6 GB (2.3 GB before the batch before's entries
-  // were freed on a thread of their own; docs/BENCHMARKS.md, "session 16").
-  size_t batch_entries = 100000;
+  // Why 200,000: the more entries a batch holds, the more of a row's rewrites (a holding, a
+  // serial's state) stay in memory and the more reads the batch before answers; the cost is
+  // the batch's fresh memory, which transparent huge pages (cmake/jemalloc_options.cc) made
+  // cheap. projection_bench, 10 M events, both at once: CPU of the build 26.1 against 28.5 us
+  // per entry with 100,000, rebuild 23.6 against 25.1; peak RSS 4.1 against 3.2 GB
+  // (docs/BENCHMARKS.md, "session 23"; without huge pages 200,000 had been slower, "session
+  // 21").
+  size_t batch_entries = 200000;
   EventDecoder decoder = DefaultEventDecoder();
   // Threads applying a batch: views that share no dependency are applied side by side (each
   // group writes its rows and cursors in a write of its own); every thread also decodes a

@@ -2,7 +2,7 @@
 // how long a trace takes, over a generated mixed supply chain (tools/gen).
 //
 //   projection_bench [--events 10000000] [--seed 1] [--dir /tmp/projection_bench]
-//                    [--encoding protobuf|json] [--traces 1000] [--batch-entries 100000]
+//                    [--encoding protobuf|json] [--traces 1000] [--batch-entries 200000]
 //                    [--keep]
 //
 // Phases, each printed with its figures:
@@ -439,7 +439,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: projection_bench [--events 10000000] [--seed 1] "
                    "[--dir /tmp/projection_bench] [--encoding protobuf|json] [--traces 1000] "
-                   "[--batch-entries 100000] [--keep]\nunknown or incomplete flag: %s\n",
+                   "[--batch-entries 200000] [--keep]\nunknown or incomplete flag: %s\n",
                    flag.c_str());
       return 2;
     }

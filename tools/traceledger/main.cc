@@ -337,7 +337,7 @@ const std::map<std::string, Command>& Commands() {
       {"project",
        {"build the views (trace, holdings, recalls, alerts, ...) from the ledger",
         "traceledger project --data DIR [--views DIR/views] [--follower-dir DIR/follower]\n"
-        "    [--rebuild NAME] [--once] [--report-interval-ms 5000] [--batch-entries 100000]\n"
+        "    [--rebuild NAME] [--once] [--report-interval-ms 5000] [--batch-entries 200000]\n"
         "    [--table-file-min-rows 20000] [--settle-after-entries 100000]\n"
         "  Follows the ledger in DIR (written by another process: it reads the ledger's RocksDB\n"
         "  as a secondary instance) and applies every entry, in order, to every view: history,\n"
@@ -349,7 +349,7 @@ const std::map<std::string, Command>& Commands() {
         "  0: never). Logs the lag (entries behind the head), also during a long catch-up,\n"
         "  every --report-interval-ms. Stops cleanly on SIGTERM/SIGINT.\n"
         "  --batch-entries: entries applied in memory before the views are written (memory:\n"
-        "  about 5 KB each). --table-file-min-rows: writes of at least this many rows go in as\n"
+        "  about 9 KB each). --table-file-min-rows: writes of at least this many rows go in as\n"
         "  SST files (catch-up, rebuild), smaller ones as write batches; 0: always files.",
         {"data", "views", "follower-dir", "rebuild", "report-interval-ms", "batch-entries",
          "table-file-min-rows", "settle-after-entries"},

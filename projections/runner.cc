@@ -327,7 +327,7 @@ class ProjectionRunner::BatchLoad {
 };
 
 Status ProjectionRunner::ApplyBatch(const std::vector<DecodedEntry>& entries, uint64_t to,
-                                    BatchLoad* next) {
+                                    uint64_t head, BatchLoad* next) {
   size_t threads = ApplyThreads();
   // Share the groups with work to do among the threads, the costliest first, each to the
   // least loaded thread (by their recent apply times). Which thread applies a view does not
@@ -356,11 +356,11 @@ Status ProjectionRunner::ApplyBatch(const std::vector<DecodedEntry>& entries, ui
   std::vector<std::thread> workers;
   for (size_t t = 1; t < threads; ++t) {
     workers.emplace_back([&, t] {
-      results[t] = ApplyGroups(assigned[t], entries, to);
+      results[t] = ApplyGroups(assigned[t], entries, to, head);
       if (next != nullptr) next->Help();
     });
   }
-  results[0] = ApplyGroups(assigned[0], entries, to);
+  results[0] = ApplyGroups(assigned[0], entries, to, head);
   if (next != nullptr) next->Help();
   for (std::thread& worker : workers) worker.join();
   for (const Status& result : results) TL_RETURN_IF_ERROR(result);
@@ -368,7 +368,8 @@ Status ProjectionRunner::ApplyBatch(const std::vector<DecodedEntry>& entries, ui
 }
 
 Status ProjectionRunner::ApplyGroups(const std::vector<size_t>& groups,
-                                     const std::vector<DecodedEntry>& entries, uint64_t to) {
+                                     const std::vector<DecodedEntry>& entries, uint64_t to,
+                                     uint64_t head) {
   rocksdb::DB* db = store_->db();
   // Each view's rows of this batch, in memory until the batch is written (with the cursors);
   // emptied here rather than after the write, so a batch that failed leaves nothing behind.
@@ -475,6 +476,14 @@ Status ProjectionRunner::ApplyGroups(const std::vector<size_t>& groups,
       keys.reserve(slot.pending->size());
       slot.pending->ForEachStoredHash([&](uint64_t hash) { keys.push_back(hash); },
                                       [&](uint64_t hash) { prefixes.push_back(hash); });
+      // A catch-up's batches each add about as many keys as this one: the filters are told how
+      // many to expect up to the head, so that they grow once, not fourfold segment after
+      // segment (each segment is one more cache miss for every read of the view).
+      if (head > to && !entries.empty()) {
+        const uint64_t batches = 1 + (head - to + entries.size() - 1) / entries.size();
+        slot.stored_keys->Expect(keys.size() * batches);
+        slot.stored_prefixes->Expect(prefixes.size() * batches);
+      }
       slot.stored_keys->AddAll(keys);
       slot.stored_prefixes->AddAll(prefixes);
     }
@@ -566,7 +575,7 @@ Result<uint64_t> ProjectionRunner::ApplyCommitted(EntrySource& source,
         next->Read(source);
       });
     }
-    const Status applied = ApplyBatch(batch.entries, to, next.get());
+    const Status applied = ApplyBatch(batch.entries, to, head, next.get());
     Result<DecodedBatch> loaded = DecodedBatch();
     if (next != nullptr) loaded = next->Take();
     if (loader.joinable()) loader.join();

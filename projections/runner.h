@@ -145,14 +145,16 @@ class ProjectionRunner {
   class BatchLoad;
   ProjectionRunner() = default;
   // Applies the entries [from, to) loaded by a BatchLoad and writes the views. Each apply thread,
-  // once done, helps decode `next` (the batch after, being loaded; null if none).
-  Status ApplyBatch(const std::vector<DecodedEntry>& entries, uint64_t to, BatchLoad* next);
+  // once done, helps decode `next` (the batch after, being loaded; null if none). `head`: the
+  // end of the entries being caught up with (to size the key filters).
+  Status ApplyBatch(const std::vector<DecodedEntry>& entries, uint64_t to, uint64_t head,
+                    BatchLoad* next);
   size_t ApplyThreads() const;
   // CatchUp without the settle.
   Result<uint64_t> ApplyCommitted(EntrySource& source, const std::atomic<bool>* stop);
   // Applies `entries` to the groups `groups` and writes their rows and cursors (next = to).
   Status ApplyGroups(const std::vector<size_t>& groups, const std::vector<DecodedEntry>& entries,
-                     uint64_t to);
+                     uint64_t to, uint64_t head);
 
   RunnerOptions options_;
   std::unique_ptr<ViewStore> store_;

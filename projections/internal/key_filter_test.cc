@@ -73,6 +73,57 @@ TEST(KeyFilterTest, AddAllIsAddOfEachHashAcrossSegments) {
   EXPECT_EQ(differing, 0);
 }
 
+TEST(KeyFilterTest, ExpectMakesTheNextSegmentLargeEnoughForTheKeysToCome) {
+  // A catch-up that announces its keys gets one segment for them, not one per fourfold growth
+  // (each segment is one more cache line a probe reads).
+  KeyFilter filter;
+  constexpr int kKeys = 3000000;
+  filter.Expect(kKeys);
+  for (int i = 0; i < kKeys; ++i) filter.Add(HashOf("h\x01urn:epc:id:sgtin:4012345.011111.", i));
+  EXPECT_EQ(filter.segments(), 1u);
+  EXPECT_EQ(filter.memory_bytes(), size_t{kKeys} * 2);  // 16 bits per key, as before
+  int missing = 0;
+  for (int i = 0; i < kKeys; ++i) {
+    if (!filter.MayContain(HashOf("h\x01urn:epc:id:sgtin:4012345.011111.", i))) ++missing;
+  }
+  EXPECT_EQ(missing, 0);
+  int false_positives = 0;
+  constexpr int kOthers = 1000000;
+  for (int i = 0; i < kOthers; ++i) {
+    if (filter.MayContain(HashOf("h\x01urn:epc:id:sgtin:4012345.022222.", i))) ++false_positives;
+  }
+  EXPECT_LT(false_positives, kOthers / 200) << false_positives;  // one segment at capacity
+
+  // Announced after some keys: the segments that exist fill first (64 K, then 256 K keys), and
+  // the one started then holds the rest of the estimate (5.1 M - 320 K keys), not the growth
+  // rule's 1 M.
+  KeyFilter later;
+  for (int i = 0; i < 100000; ++i) later.Add(HashOf("k", i));
+  EXPECT_EQ(later.segments(), 2u);
+  later.Expect(5000000);
+  for (int i = 100000; i < 5100000; ++i) later.Add(HashOf("k", i));
+  EXPECT_EQ(later.segments(), 3u);
+  EXPECT_EQ(later.memory_bytes(), (size_t{65536} + 262144 + (5100000 - 65536 - 262144)) * 2);
+  // The estimate was short and a new one says 4 M more: the next segment holds those, not four
+  // times the last (19 M keys).
+  later.Expect(4000000);
+  for (int i = 5100000; i < 9100000; ++i) later.Add(HashOf("k", i));
+  EXPECT_EQ(later.segments(), 4u);
+  EXPECT_EQ(later.memory_bytes(), (size_t{65536} + 262144 + 4772320 + 4000000) * 2);
+  // Past the estimate, the growth rule again: four times the last.
+  later.Add(HashOf("k", 9100000));
+  EXPECT_EQ(later.segments(), 5u);
+  EXPECT_EQ(later.memory_bytes(), (size_t{65536} + 262144 + 4772320 + 5 * 4000000) * 2);
+  int lost = 0;
+  for (int i = 0; i <= 9100000; ++i) lost += later.MayContain(HashOf("k", i)) ? 0 : 1;
+  EXPECT_EQ(lost, 0);
+  // A small estimate makes a segment as large as the first; Clear forgets it.
+  later.Clear();
+  later.Expect(10);
+  later.Add(HashOf("k", 0));
+  EXPECT_EQ(later.memory_bytes(), size_t{65536} * 2);
+}
+
 TEST(KeyFilterTest, ClearForgetsEveryKey) {
   KeyFilter filter;
   for (int i = 0; i < 100000; ++i) filter.Add(HashOf("k", i));

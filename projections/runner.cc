@@ -15,6 +15,7 @@
 #include <thread>
 #include <utility>
 
+#include "projections/internal/decode_blocks.h"
 #include "projections/internal/key_filter.h"
 #include "projections/internal/pending_rows.h"
 
@@ -191,11 +192,14 @@ struct ProjectionRunner::DecodedBatch {
 
 namespace {
 
-// Arena blocks: a chunk's events take a few hundred KiB.
+// Arena blocks: a chunk's events take a few hundred KiB. They come from DecodeBlocks, which
+// keeps the blocks of the batches freed for the next ones.
 std::unique_ptr<google::protobuf::Arena> NewDecodeArena() {
   google::protobuf::ArenaOptions options;
-  options.start_block_size = 64 << 10;
-  options.max_block_size = 1 << 20;
+  options.start_block_size = DecodeBlocks::kFirst;
+  options.max_block_size = DecodeBlocks::kLast;
+  options.block_alloc = &DecodeBlocks::Allocate;
+  options.block_dealloc = &DecodeBlocks::Free;
   return std::make_unique<google::protobuf::Arena>(options);
 }
 
@@ -514,6 +518,9 @@ Result<uint64_t> ProjectionRunner::CatchUp(EntrySource& source, const std::atomi
     written.emplace_back(slots_[i].projection->name());
   }
   settle_started_ = options_.settle_after_entries > 0 && advanced >= options_.settle_after_entries;
+  // A catch-up of more than a batch gives back the blocks it decoded into: following the head
+  // decodes far smaller batches.
+  if (advanced >= options_.batch_entries) DecodeBlocks::Release();
   if (settle_started_) store_->SettleInBackground(written);
   return applied;
 }

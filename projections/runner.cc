@@ -15,9 +15,16 @@
 #include <thread>
 #include <utility>
 
+#include <spdlog/spdlog.h>
+
 #include "projections/internal/decode_blocks.h"
 #include "projections/internal/key_filter.h"
 #include "projections/internal/pending_rows.h"
+
+// jemalloc's control interface, if the binary is linked with jemalloc (cmake/
+// jemalloc_options.cc): weak, so null in the tests and sanitizer builds, which are not.
+extern "C" int mallctl(const char* name, void* old_value, size_t* old_size, void* new_value,
+                       size_t new_size) __attribute__((weak));
 
 namespace traceledger::projections {
 namespace {
@@ -191,6 +198,28 @@ struct ProjectionRunner::DecodedBatch {
 };
 
 namespace {
+
+// Gives the memory malloc holds freed back to the system; returns how many bytes that was (0
+// without jemalloc). jemalloc keeps freed pages until then (dirty_decay_ms:-1 in cmake/
+// jemalloc_options.cc), so that a catch-up's batches reuse them instead of faulting fresh
+// zeroed pages in; once a catch-up is over, following the head needs far less.
+uint64_t GiveBackFreedMemory() {
+  if (mallctl == nullptr) return 0;
+  // Statistics are refreshed by writing to "epoch"; 4096 is MALLCTL_ARENAS_ALL: every arena.
+  uint64_t epoch = 1;
+  size_t epoch_size = sizeof(epoch);
+  size_t dirty_pages = 0;
+  size_t dirty_size = sizeof(dirty_pages);
+  size_t page = 0;
+  size_t page_size = sizeof(page);
+  if (mallctl("epoch", &epoch, &epoch_size, &epoch, epoch_size) != 0 ||
+      mallctl("stats.arenas.4096.pdirty", &dirty_pages, &dirty_size, nullptr, 0) != 0 ||
+      mallctl("arenas.page", &page, &page_size, nullptr, 0) != 0) {
+    dirty_pages = 0;
+  }
+  if (mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0) != 0) return 0;
+  return uint64_t{dirty_pages} * page;
+}
 
 // Arena blocks: a chunk's events take a few hundred KiB. They come from DecodeBlocks, which
 // keeps the blocks of the batches freed for the next ones.
@@ -520,7 +549,14 @@ Result<uint64_t> ProjectionRunner::CatchUp(EntrySource& source, const std::atomi
   settle_started_ = options_.settle_after_entries > 0 && advanced >= options_.settle_after_entries;
   // A catch-up of more than a batch gives back the blocks it decoded into: following the head
   // decodes far smaller batches.
-  if (advanced >= options_.batch_entries) DecodeBlocks::Release();
+  if (advanced >= options_.batch_entries) {
+    DecodeBlocks::Release();
+    const uint64_t bytes = GiveBackFreedMemory();
+    if (bytes > 0) {
+      spdlog::info("projections: gave {:.1f} MiB of memory freed during a catch-up of {} "
+                   "entries back to the system", static_cast<double>(bytes) / (1 << 20), advanced);
+    }
+  }
   if (settle_started_) store_->SettleInBackground(written);
   return applied;
 }

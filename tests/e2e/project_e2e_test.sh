@@ -31,7 +31,7 @@ check "project --once catches up with the whole ledger (lag 0)" \
 
 # A long catch-up logs its lag as it goes (here after every batch of 1,000 but the last).
 "$traceledger" project --data "$data" --views "$work/views-progress" --once --batch-entries 1000 \
-  --report-interval-ms 0 2> "$work/progress.log"
+  --report-interval-ms 0 > "$work/progress.log" 2>&1
 check "project logs its lag during a catch-up, after each batch written" \
   grep -q "catching-up head=8000 lag=7000" "$work/progress.log"
 check "... and not once it has caught up" test "$(grep -c "catching-up" "$work/progress.log")" -eq 7
@@ -113,12 +113,18 @@ check "project --batch-entries 0 is a usage error (exit 2)" test "$rc" -eq 2
 check "... that names the flag and its bound" grep -q -- "--batch-entries must be at least 1" \
   "$work/err"
 
-# A binary linked with jemalloc asks it for transparent huge pages (cmake/jemalloc_options.cc):
-# jemalloc's statistics, printed at exit, show the options it started with.
+# A binary linked with jemalloc asks it for transparent huge pages and to keep freed memory
+# (cmake/jemalloc_options.cc): jemalloc's statistics, printed at exit, show the options it
+# started with.
 if ldd "$traceledger" | grep -q libjemalloc; then
   MALLOC_CONF=stats_print:true "$traceledger" --help > /dev/null 2> "$work/malloc-stats"
   check "traceledger's jemalloc maps its memory with transparent huge pages (opt.thp always)" \
     grep -q 'opt.thp: "always"' "$work/malloc-stats"
+  check "... and keeps memory freed for reuse (opt.dirty_decay_ms -1)" \
+    grep -q 'opt.dirty_decay_ms: -1' "$work/malloc-stats"
+  check "... which a catch-up of more than a batch gives back when it ends" \
+    grep -qE "gave [0-9.]+ MiB of memory freed during a catch-up of 8000 entries back to the" \
+    "$work/progress.log"
 fi
 
 finish "project e2e"

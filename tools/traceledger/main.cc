@@ -349,8 +349,10 @@ const std::map<std::string, Command>& Commands() {
         "  0: never). Logs the lag (entries behind the head), also during a long catch-up,\n"
         "  every --report-interval-ms. Stops cleanly on SIGTERM/SIGINT.\n"
         "  --batch-entries: entries applied in memory before the views are written (memory:\n"
-        "  about 9 KB each). --table-file-min-rows: writes of at least this many rows go in as\n"
-        "  SST files (catch-up, rebuild), smaller ones as write batches; 0: always files.",
+        "  about 9 KB each; memory freed during a catch-up is kept for its next batches and\n"
+        "  given back when it ends). --table-file-min-rows: writes of at least this many rows\n"
+        "  go in as SST files (catch-up, rebuild), smaller ones as write batches; 0: always\n"
+        "  files.",
         {"data", "views", "follower-dir", "rebuild", "report-interval-ms", "batch-entries",
          "table-file-min-rows", "settle-after-entries"},
         {"once"},

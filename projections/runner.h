@@ -49,7 +49,9 @@ struct RunnerOptions {
   // small ones (docs/BENCHMARKS.md, "Projections"). Memory: the decoded entries and their
   // rows, the next batch's entries (read and decoded while this one is applied), the batch
   // before's entries (freed meanwhile), and what the batch before wrote and read (kept for
-  // this batch's reads); plus the views' key filters, 2 bytes per stored key.
+  // this batch's reads); plus the views' key filters, 2 bytes per stored key. Memory freed
+  // during a catch-up is kept for its next batches and given back when a catch-up of more
+  // than a batch ends (CatchUp).
   // Why 200,000: the more entries a batch holds, the more of a row's rewrites (a holding, a
   // serial's state) stay in memory and the more reads the batch before answers; the cost is
   // the batch's fresh memory, which transparent huge pages (cmake/jemalloc_options.cc) made
@@ -92,7 +94,8 @@ class ProjectionRunner {
   ~ProjectionRunner();
 
   // Applies every entry committed now; returns how many entries it went through. Stops early
-  // (OK) when `stop` becomes true.
+  // (OK) when `stop` becomes true. After more than a batch, gives the memory the process has
+  // freed back to the system (jemalloc keeps it otherwise) and logs how much.
   Result<uint64_t> CatchUp(EntrySource& source, const std::atomic<bool>* stop = nullptr);
   // CatchUp, then wait for more, until `stop`.
   Status Follow(EntrySource& source, const std::atomic<bool>& stop);

@@ -20,7 +20,7 @@
 // again to grow; a probe looks at every segment (6 hold up to 89 M keys), each a cache miss.
 // A caller that knows roughly how many keys are coming (a catch-up: about as many per batch as
 // the batch before) says so with Expect, and the next segment is made large enough for all of
-// them at once: a 10 M-event build's filters have one or two segments instead of six.
+// them at once: a catch-up's filter grows in one step, not fourfold segment after segment.
 //
 // Thread-compatible.
 #ifndef TRACELEDGER_PROJECTIONS_INTERNAL_KEY_FILTER_H_

@@ -41,7 +41,7 @@ class DecodeBlocks {
     const size_t index = IndexOf(size);
     if (index != kNone) {
       std::lock_guard<std::mutex> lock(mu_);
-      std::vector<void*>& kept = kept_[index];
+      std::vector<void*>& kept = kept_.blocks[index];
       if (!kept.empty()) {
         void* block = kept.back();
         kept.pop_back();
@@ -55,27 +55,26 @@ class DecodeBlocks {
     const size_t index = IndexOf(size);
     if (index != kNone) {
       std::lock_guard<std::mutex> lock(mu_);
-      kept_[index].push_back(block);
+      kept_.blocks[index].push_back(block);
       return;
     }
     ::operator delete(block);
   }
   // Gives every kept block to malloc (blocks in use stay in use).
   static void Release() {
-    std::array<std::vector<void*>, kSizes> kept;
+    Kept kept;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      kept.swap(kept_);
-    }
-    for (std::vector<void*>& blocks : kept) {
-      for (void* block : blocks) ::operator delete(block);
+      kept.blocks.swap(kept_.blocks);
     }
   }
   // Bytes in kept blocks.
   static size_t kept_bytes() {
     std::lock_guard<std::mutex> lock(mu_);
     size_t bytes = 0;
-    for (size_t index = 0; index < kSizes; ++index) bytes += kept_[index].size() * (kFirst << index);
+    for (size_t index = 0; index < kSizes; ++index) {
+      bytes += kept_.blocks[index].size() * (kFirst << index);
+    }
     return bytes;
   }
 
@@ -90,8 +89,22 @@ class DecodeBlocks {
     return kNone;
   }
 
+  // Blocks by size; given to malloc when destroyed (Release, and at exit: blocks a catch-up
+  // shorter than a batch left are not leaked).
+  struct Kept {
+    std::array<std::vector<void*>, kSizes> blocks;
+    Kept() = default;
+    Kept(const Kept&) = delete;
+    Kept& operator=(const Kept&) = delete;
+    ~Kept() {
+      for (std::vector<void*>& sized : blocks) {
+        for (void* block : sized) ::operator delete(block);
+      }
+    }
+  };
+
   static inline std::mutex mu_;
-  static inline std::array<std::vector<void*>, kSizes> kept_;  // guarded by mu_
+  static inline Kept kept_;  // guarded by mu_
 };
 
 }  // namespace traceledger::projections

@@ -2,9 +2,6 @@
 
 #include <google/protobuf/arena.h>
 #include <rocksdb/db.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -20,6 +17,7 @@
 #include "projections/internal/decode_blocks.h"
 #include "projections/internal/key_filter.h"
 #include "projections/internal/pending_rows.h"
+#include "projections/internal/task_thread.h"
 
 // jemalloc's control interface, if the binary is linked with jemalloc (cmake/
 // jemalloc_options.cc): weak, so null in the tests and sanitizer builds, which are not.
@@ -63,6 +61,10 @@ class LedgerSource : public EntrySource {
 std::unique_ptr<EntrySource> LedgerEntrySource(ledger::Ledger& ledger) {
   return std::make_unique<LedgerSource>(ledger);
 }
+
+ProjectionRunner::ProjectionRunner()
+    : loader_(std::make_unique<TaskThread>(/*nice=*/19)),
+      reaper_(std::make_unique<TaskThread>(/*nice=*/19)) {}
 
 ProjectionRunner::~ProjectionRunner() = default;
 
@@ -234,6 +236,11 @@ std::unique_ptr<google::protobuf::Arena> NewDecodeArena() {
 
 }  // namespace
 
+TaskThread& ProjectionRunner::Helper(size_t i) {
+  while (helpers_.size() <= i) helpers_.push_back(std::make_unique<TaskThread>());
+  return *helpers_[i];
+}
+
 size_t ProjectionRunner::ApplyThreads() const {
   size_t threads = options_.apply_threads;
   if (threads == 0) threads = std::max<size_t>(1, std::thread::hardware_concurrency());
@@ -386,16 +393,15 @@ Status ProjectionRunner::ApplyBatch(const std::vector<DecodedEntry>& entries, ui
     load[least] += groups_[g].seconds + 1e-9;
   }
   std::vector<Status> results(threads);
-  std::vector<std::thread> workers;
   for (size_t t = 1; t < threads; ++t) {
-    workers.emplace_back([&, t] {
+    Helper(t - 1).Run([&, t] {
       results[t] = ApplyGroups(assigned[t], entries, to, head);
       if (next != nullptr) next->Help();
     });
   }
   results[0] = ApplyGroups(assigned[0], entries, to, head);
   if (next != nullptr) next->Help();
-  for (std::thread& worker : workers) worker.join();
+  for (size_t t = 1; t < threads; ++t) helpers_[t - 1]->Wait();
   for (const Status& result : results) TL_RETURN_IF_ERROR(result);
   return Status::Ok();
 }
@@ -578,56 +584,43 @@ Result<uint64_t> ProjectionRunner::ApplyCommitted(EntrySource& source,
     // The first batch: read here, decoded by this thread and up to ApplyThreads() - 1 others
     // (one per chunk at most).
     BatchLoad first(options_.decoder, from, to);
-    std::vector<std::thread> helpers;
-    for (size_t t = 1; t < std::min(ApplyThreads(), first.chunks()); ++t) {
-      helpers.emplace_back([&] { first.HelpWhenRead(); });
-    }
+    const size_t helpers = std::min(ApplyThreads(), first.chunks());
+    for (size_t t = 1; t < helpers; ++t) Helper(t - 1).Run([&] { first.HelpWhenRead(); });
     first.Read(source);
     Result<DecodedBatch> taken = first.Take();
-    for (std::thread& helper : helpers) helper.join();
+    for (size_t t = 1; t < helpers; ++t) helpers_[t - 1]->Wait();
     TL_ASSIGN_OR_RETURN(batch, std::move(taken));
   }
-  // An applied batch is freed on a thread of its own, below the apply threads' priority, while
-  // the next one is applied: freed here, it kept one core busy and the other waiting. At most
-  // one batch is being freed (joined before the next is handed over, and on return).
-  struct Reaper {
-    std::thread thread;
-    void Free(DecodedBatch done) {
-      if (thread.joinable()) thread.join();
-      thread = std::thread([done = std::move(done)]() mutable {
-        // Why ignored: if refused, it frees at the apply threads' priority.
-        setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
-        done = DecodedBatch();
-      });
-    }
-    ~Reaper() {
-      if (thread.joinable()) thread.join();
-    }
-  } reaper;
+  // An applied batch is freed on a thread of its own (reaper_), below the apply threads'
+  // priority, while the next one is applied: freed here, it kept one core busy and the other
+  // waiting. At most one batch is being freed (waited for before the next is handed over, and
+  // on return).
+  struct WaitOnReturn {
+    TaskThread& thread;
+    ~WaitOnReturn() { thread.Wait(); }
+  } wait_for_reaper{*reaper_};
   while (from < head) {
     if (stop != nullptr && stop->load()) break;
     const uint64_t next_to = std::min<uint64_t>(head, to + options_.batch_entries);
     std::unique_ptr<BatchLoad> next;
-    std::thread loader;
     if (to < head) {
       next = std::make_unique<BatchLoad>(options_.decoder, to, next_to);
-      loader = std::thread([&] {
-        // Below the apply threads: it should run when one of them waits, not slow the other.
-        // Why ignored: if refused, it runs at their priority, as the decoding did before.
-        setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
-        next->Read(source);
-      });
+      // On loader_, below the apply threads: it should run when one of them waits, not slow
+      // the other.
+      loader_->Run([&] { next->Read(source); });
     }
     const Status applied = ApplyBatch(batch.entries, to, head, next.get());
     Result<DecodedBatch> loaded = DecodedBatch();
     if (next != nullptr) loaded = next->Take();
-    if (loader.joinable()) loader.join();
+    loader_->Wait();
     TL_RETURN_IF_ERROR(applied);
     if (options_.progress) options_.progress(to, head);
     from = to;
     if (from < head) {
       TL_RETURN_IF_ERROR(loaded.status());
-      reaper.Free(std::exchange(batch, std::move(*loaded)));
+      reaper_->Wait();
+      auto done = std::make_shared<DecodedBatch>(std::exchange(batch, std::move(*loaded)));
+      reaper_->Run([done = std::move(done)] { *done = DecodedBatch(); });
       to = next_to;
     }
   }

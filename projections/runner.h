@@ -26,6 +26,8 @@
 
 namespace traceledger::projections {
 
+class TaskThread;
+
 // Where committed entries come from. The runner calls it from one thread at a time, not always
 // the same one (CatchUp reads the next batch on a thread of its own).
 class EntrySource {
@@ -146,13 +148,15 @@ class ProjectionRunner {
   struct DecodedEntry;
   struct DecodedBatch;
   class BatchLoad;
-  ProjectionRunner() = default;
+  ProjectionRunner();
   // Applies the entries [from, to) loaded by a BatchLoad and writes the views. Each apply thread,
   // once done, helps decode `next` (the batch after, being loaded; null if none). `head`: the
   // end of the entries being caught up with (to size the key filters).
   Status ApplyBatch(const std::vector<DecodedEntry>& entries, uint64_t to, uint64_t head,
                     BatchLoad* next);
   size_t ApplyThreads() const;
+  // The apply thread i + 1 (this one is thread 0), started on first use.
+  TaskThread& Helper(size_t i);
   // CatchUp without the settle.
   Result<uint64_t> ApplyCommitted(EntrySource& source, const std::atomic<bool>* stop);
   // Applies `entries` to the groups `groups` and writes their rows and cursors (next = to).
@@ -164,6 +168,12 @@ class ProjectionRunner {
   std::vector<Slot> slots_;  // dependencies before dependents
   std::vector<Group> groups_;
   bool settle_started_ = false;  // by the last CatchUp
+  // The runner's threads, for as long as it lives (TaskThread says why): the apply threads
+  // after this one, the loader of the next batch and the freer of the last (both at nice 19).
+  // Last, so that they end before the members their tasks use.
+  std::vector<std::unique_ptr<TaskThread>> helpers_;
+  std::unique_ptr<TaskThread> loader_;
+  std::unique_ptr<TaskThread> reaper_;
 };
 
 }  // namespace traceledger::projections

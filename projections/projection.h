@@ -31,6 +31,7 @@ namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
 class Iterator;
+class Snapshot;
 }  // namespace rocksdb
 
 namespace traceledger::projections {
@@ -133,7 +134,7 @@ class ViewReader {
 // Many prefix scans of one view through one database iterator (a trace makes thousands): the
 // rows ViewReader::Scan visits, without opening an iterator per scan. Reads the database as it
 // was when the scanner was made (and the reader's pending rows as they are). Not thread-safe;
-// `reader` and its database must outlive the scanner.
+// `reader` and its database must outlive the scanner (and its siblings).
 class ViewScanner {
  public:
   explicit ViewScanner(const ViewReader& reader);
@@ -143,8 +144,18 @@ class ViewScanner {
   Status Scan(std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& visit);
 
+  // Another scanner that reads exactly what this one reads (the database as of one snapshot,
+  // taken when this scanner was made), for another thread to scan ahead of this one. Null if
+  // the reader has pending rows (a runner's, which change as it applies) or the database gave
+  // no snapshot.
+  std::unique_ptr<ViewScanner> Sibling() const;
+
  private:
+  using Snapshot = std::shared_ptr<const rocksdb::Snapshot>;
+  ViewScanner(const ViewReader& reader, Snapshot snapshot);
+
   const ViewReader& reader_;
+  Snapshot snapshot_;  // null: none (the reader has pending rows); released with the last user
   std::unique_ptr<rocksdb::Iterator> iterator_;  // prefix mode; made on first use
 };
 

@@ -329,8 +329,25 @@ Status ViewReader::Scan(std::string_view prefix,
   return MergedScan(it.get(), pending_, prefix, visit);
 }
 
-ViewScanner::ViewScanner(const ViewReader& reader) : reader_(reader) {}
+ViewScanner::ViewScanner(const ViewReader& reader) : reader_(reader) {
+  // A snapshot only where a sibling may need one: the database alone, which a writer may change
+  // between the siblings' first seeks.
+  if (reader.pending_ != nullptr) return;
+  rocksdb::DB* db = reader.db_;
+  const rocksdb::Snapshot* snapshot = db->GetSnapshot();
+  if (snapshot == nullptr) return;
+  snapshot_ = Snapshot(snapshot, [db](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
+}
+
+ViewScanner::ViewScanner(const ViewReader& reader, Snapshot snapshot)
+    : reader_(reader), snapshot_(std::move(snapshot)) {}
+
 ViewScanner::~ViewScanner() = default;
+
+std::unique_ptr<ViewScanner> ViewScanner::Sibling() const {
+  if (snapshot_ == nullptr) return nullptr;
+  return std::unique_ptr<ViewScanner>(new ViewScanner(reader_, snapshot_));
+}
 
 Status ViewScanner::Scan(std::string_view prefix,
                          const std::function<bool(std::string_view, std::string_view)>& visit) {
@@ -342,6 +359,7 @@ Status ViewScanner::Scan(std::string_view prefix,
     rocksdb::ReadOptions read_options;
     read_options.total_order_seek = false;
     read_options.prefix_same_as_start = true;
+    read_options.snapshot = snapshot_.get();
     iterator_.reset(reader_.db_->NewIterator(read_options, reader_.family_));
   }
   iterator_->Seek(rocksdb::Slice(prefix.data(), prefix.size()));

@@ -2,13 +2,19 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <queue>
 #include <set>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -117,6 +123,170 @@ class Symbols {
   size_t mask_ = 0;                      // slots_.size() - 1
 };
 
+using RowVisitor = std::function<bool(std::string_view, std::string_view)>;
+
+// Reads the out-edge rows of the nodes a forward walk has queued, on a thread of its own, while
+// the walk expands the nodes before them. Why: RocksDB seeking to a node's rows and stepping
+// through them was over four fifths of a large walk (docs/BENCHMARKS.md, "session 26"), and
+// that can be done ahead on a second core. The walk still visits each node's rows itself, in
+// its own order and with the same visitor, and the rows come from a sibling scanner (the same
+// snapshot), so the answer is the same with or without it.
+//
+// A node's rows are asked for when it is first queued (Request), and read in that order. When
+// the walk gets to the node: rows read ahead are visited from their copy; rows being read are
+// waited for; rows not yet started are taken back and the walk scans them itself (the two
+// threads share the work when the reader falls behind). A node with more than
+// kMaxPrefetchedRows rows, or a read that failed, is left to the walk, which scans it (and
+// meets the error) itself.
+class RowPrefetcher {
+ public:
+  class Slot;
+
+  // `scanner` reads what the walk's scanner reads; at most `max_rows` rows are kept in all.
+  RowPrefetcher(std::unique_ptr<ViewScanner> scanner, size_t max_rows)
+      : scanner_(std::move(scanner)), max_rows_(max_rows) {}
+  ~RowPrefetcher() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    work_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+  RowPrefetcher(const RowPrefetcher&) = delete;
+  RowPrefetcher& operator=(const RowPrefetcher&) = delete;
+
+  // Asks for the rows under `prefix` to be read ahead; null once the rows kept reach
+  // `max_rows`. The reading thread starts with the first request.
+  Slot* Request(std::string prefix) {
+    if (rows_kept_.load(std::memory_order_relaxed) >= max_rows_) return nullptr;
+    std::lock_guard<std::mutex> lock(mu_);
+    Slot* slot = &slots_.emplace_back(std::move(prefix));  // a deque: slots never move
+    queue_.push_back(slot);
+    if (!thread_.joinable()) {
+      thread_ = std::thread([this] { Run(); });
+    } else if (idle_) {
+      work_.notify_one();
+    }
+    return slot;
+  }
+
+  // Calls visit(key, value) on each row of `slot`, in key order, until it returns false, and
+  // returns true; or returns false without calling it if the rows were not read ahead (the
+  // caller scans them itself). Waits while they are being read.
+  bool Visit(Slot* slot, const RowVisitor& visit) {
+    State state = slot->state.load(std::memory_order_acquire);
+    if (state == State::kQueued &&
+        slot->state.compare_exchange_strong(state, State::kTaken, std::memory_order_acq_rel)) {
+      return false;
+    }
+    if (state == State::kReading) {
+      std::unique_lock<std::mutex> lock(mu_);
+      waiting_ = true;
+      done_.wait(lock, [&] {
+        return slot->state.load(std::memory_order_acquire) != State::kReading;
+      });
+      waiting_ = false;
+      state = slot->state.load(std::memory_order_acquire);
+    }
+    if (state != State::kReady) return false;
+    size_t at = 0;
+    for (const auto& [key_size, value_size] : slot->sizes) {
+      const std::string_view key(slot->bytes.data() + at, key_size);
+      const std::string_view value(slot->bytes.data() + at + key_size, value_size);
+      at += key_size + value_size;
+      if (!visit(key, value)) break;
+    }
+    return true;
+  }
+
+ private:
+  enum class State : uint8_t {
+    kQueued,   // asked for, not started
+    kReading,  // being read by the prefetcher
+    kReady,    // read: `bytes` and `sizes` hold the rows
+    kTaken,    // the walk got to it first and scanned it itself
+    kNotRead,  // too many rows, a read error, or stopped: the walk scans it itself
+  };
+
+ public:
+  class Slot {
+   public:
+    explicit Slot(std::string prefix) : prefix_(std::move(prefix)) {}
+
+   private:
+    friend class RowPrefetcher;
+    const std::string prefix_;
+    std::atomic<State> state{State::kQueued};
+    std::string bytes;  // each row's key, then its value, row after row
+    std::vector<std::pair<uint32_t, uint32_t>> sizes;  // (key, value) sizes by row
+  };
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      while (!stop_ && next_ == queue_.size()) {
+        idle_ = true;
+        work_.wait(lock);
+        idle_ = false;
+      }
+      if (stop_) return;
+      Slot* slot = queue_[next_++];
+      lock.unlock();
+      State queued = State::kQueued;
+      const bool mine = slot->state.compare_exchange_strong(queued, State::kReading,
+                                                           std::memory_order_acq_rel);
+      if (mine) slot->state.store(Read(*slot), std::memory_order_release);
+      lock.lock();
+      if (mine && waiting_) done_.notify_all();
+    }
+  }
+
+  // Reads `slot`'s rows into it: kReady, or kNotRead if they could not all be kept.
+  State Read(Slot& slot) {
+    bool kept = true;
+    const Status scanned =
+        scanner_->Scan(slot.prefix_, [&](std::string_view key, std::string_view value) {
+          if (slot.sizes.size() >= kMaxPrefetchedRows || stop_.load(std::memory_order_relaxed)) {
+            kept = false;
+            return false;
+          }
+          slot.bytes.append(key);
+          slot.bytes.append(value);
+          slot.sizes.emplace_back(static_cast<uint32_t>(key.size()),
+                                  static_cast<uint32_t>(value.size()));
+          return true;
+        });
+    if (scanned.ok() && kept) {
+      rows_kept_.fetch_add(slot.sizes.size(), std::memory_order_relaxed);
+      return State::kReady;
+    }
+    slot.bytes = std::string();
+    slot.sizes = {};
+    return State::kNotRead;
+  }
+
+  // Rows of one node read ahead at most; a node with more (a long-lived lot's transforms into
+  // every product) is scanned by the walk, which may stop early.
+  static constexpr size_t kMaxPrefetchedRows = 4096;
+
+  const std::unique_ptr<ViewScanner> scanner_;  // used by the reading thread only
+  const size_t max_rows_;
+  std::atomic<size_t> rows_kept_{0};
+
+  std::mutex mu_;
+  std::condition_variable work_;  // a request, or stop
+  std::condition_variable done_;  // a slot read, while the walk waits (waiting_)
+  std::deque<Slot> slots_;        // grown under mu_
+  std::vector<Slot*> queue_;      // in the order asked for; under mu_
+  size_t next_ = 0;               // the next of queue_ to read; under mu_
+  bool idle_ = false;             // the thread waits for work; under mu_
+  bool waiting_ = false;          // the walk waits for a slot; under mu_
+  std::atomic<bool> stop_{false};  // set under mu_ (for work_), read anywhere
+  std::thread thread_;            // started by the first request
+};
+
 using Symbol = Symbols::Id;
 constexpr Symbol kNoSymbol = std::numeric_limits<Symbol>::max();
 
@@ -133,6 +303,7 @@ struct NodeState {
   bool known = false;  // relaxed at least once, which set `kind`
   bool in_answer = false;
   bool holders_read = false;  // forward: a scan of its out-edges got to its holder rows
+  RowPrefetcher::Slot* prefetched = nullptr;  // forward: its out-edge rows, asked for ahead
 };
 
 struct QueueItem {
@@ -214,8 +385,10 @@ class Walk {
         answer_.push_back(AnswerNode{item.node, state.kind, item.time, item.depth});
       }
       if (state.kind != v1::NODE_KIND_OBJECT) continue;  // parties and places are leaves
+      ++expanded_;
       TL_RETURN_IF_ERROR(forward_ ? ExpandForward(item) : ExpandBackward(item));
     }
+    prefetcher_.reset();  // what it still reads is not needed
     return Status::Ok();
   }
 
@@ -278,6 +451,21 @@ class Walk {
     label.depth = depth;
     label.set = true;
     queue_.push(QueueItem{time, depth, node, mode});
+    if (state.kind == v1::NODE_KIND_OBJECT && state.prefetched == nullptr && Prefetching()) {
+      state.prefetched = prefetcher_->Request(OutEdgePrefix(symbols_[node]));
+    }
+  }
+
+  // Whether a forward walk reads ahead (RowPrefetcher): from its prefetch_after_nodes-th
+  // expansion on, if its scanner can have a sibling.
+  bool Prefetching() {
+    if (prefetcher_ != nullptr) return true;
+    if (!forward_ || prefetch_tried_ || expanded_ < limits_.prefetch_after_nodes) return false;
+    prefetch_tried_ = true;
+    std::unique_ptr<ViewScanner> sibling = genealogy_.Sibling();
+    if (sibling == nullptr) return false;
+    prefetcher_ = std::make_unique<RowPrefetcher>(std::move(sibling), limits_.max_edges_scanned);
+    return true;
   }
 
   // Follows the edge of out-edge row `key` (with `edge_` parsed from its value) from `node`,
@@ -363,10 +551,14 @@ class Walk {
       return truncated_reason_.empty();
     };
     bool stopped = false;  // by the visitor, before the end of the rows
-    TL_RETURN_IF_ERROR(genealogy_.Scan(prefix, [&](std::string_view key, std::string_view value) {
+    const RowVisitor scan = [&](std::string_view key, std::string_view value) {
       stopped = !visit(key, value);
       return !stopped;
-    }));
+    };
+    RowPrefetcher::Slot* ahead = states_[from.node].prefetched;
+    if (ahead == nullptr || prefetcher_ == nullptr || !prefetcher_->Visit(ahead, scan)) {
+      TL_RETURN_IF_ERROR(genealogy_.Scan(prefix, scan));
+    }
     if (parsed.ok() && (!stopped || holders == kMaxHoldingsPerQuery)) {
       states_[from.node].holders_read = true;
     }
@@ -470,6 +662,9 @@ class Walk {
     Symbol holder = kNoSymbol;
   } recent_;  // what Follow and ReadHolder interned last, field by field
   std::string truncated_reason_;
+  size_t expanded_ = 0;  // nodes expanded so far
+  bool prefetch_tried_ = false;
+  std::unique_ptr<RowPrefetcher> prefetcher_;  // forward, from prefetch_after_nodes on
 };
 
 // (party, object) pairs ordered by their texts, as the answer lists holders.

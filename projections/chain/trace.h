@@ -20,7 +20,9 @@
 //
 // Nodes are settled in time order (forward: earliest first; backward: latest first), so when a
 // limit cuts the walk the answer holds the nodes reached first, and `truncated` says so.
-// Reads are prefix scans of one node's edges at a time; nothing scans a whole view.
+// Reads are prefix scans of one node's edges at a time; nothing scans a whole view. A large
+// forward walk has a second thread read the rows of the nodes it has queued ahead of it
+// (TraceLimits::prefetch_after_nodes), from the same snapshot; it visits them in its own order.
 //
 // Thread-safety: thread-safe (reads only).
 #ifndef TRACELEDGER_PROJECTIONS_CHAIN_TRACE_H_
@@ -45,6 +47,10 @@ struct TraceLimits {
   size_t max_nodes = 10000;
   // Edge rows read, a bound on the work for nodes with very many edges.
   size_t max_edges_scanned = 2000000;
+  // Forward walks: from this many nodes expanded on, a second thread reads ahead the rows of
+  // the nodes queued, so that large answers come back sooner (the answer is the same). Only
+  // for a reader of the database alone (not a runner's, with pending rows). SIZE_MAX: never.
+  size_t prefetch_after_nodes = 64;
 };
 
 // The trace of `root_id` over the genealogy view (edges, and for holders its holdings), as it

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <map>
 #include <set>
+#include <vector>
 
 #include "projections/chain/testing/chain_events.h"
 
@@ -270,6 +272,35 @@ TEST_F(TraceTest, HoldersAreReadWithTheEdgesAndAreNoEdges) {
   EXPECT_EQ(tank.truncated_reason(), "max_edges_scanned");
   EXPECT_EQ(Ids(tank), (std::set<std::string>{kTank}));
   EXPECT_EQ(Holders(tank), (std::set<std::string>{Holder("holds", kPlant, kTank, 150)}));
+}
+
+// A forward walk that reads ahead on a second thread (TraceLimits::prefetch_after_nodes) gives
+// the answer of one that does not, byte for byte, limits included.
+TEST_F(TraceTest, ReadingAheadGivesTheSameAnswers) {
+  AppendTankChain();
+  std::vector<TraceLimits> variants(5);
+  variants[1].max_nodes = 3;
+  variants[2].max_depth = 1;
+  variants[3].max_edges_scanned = 4;
+  variants[4].max_nodes = 2;
+  variants[4].max_depth = 2;
+  size_t compared = 0;
+  for (const char* root : {kLotA, kLotB, kLotL2, kTank, kP0, kP1, kP2, kP3, kPallet, kTote}) {
+    for (TraceDirection direction : {TraceDirection::kForward, TraceDirection::kBoth}) {
+      for (TraceLimits limits : variants) {
+        limits.prefetch_after_nodes = std::numeric_limits<size_t>::max();
+        const v1::TraceResult one_thread = Run(root, direction, limits);
+        for (const size_t after : {size_t{0}, size_t{1}, size_t{2}}) {
+          limits.prefetch_after_nodes = after;
+          EXPECT_EQ(Run(root, direction, limits).SerializeAsString(),
+                    one_thread.SerializeAsString())
+              << root << " " << TraceDirectionName(direction) << ", read ahead after " << after;
+          ++compared;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(compared, 300u);
 }
 
 TEST_F(TraceTest, UnknownRootIsAloneAndBadArgumentsAreRefused) {

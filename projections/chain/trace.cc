@@ -14,6 +14,7 @@
 #include <queue>
 #include <set>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <tuple>
 #include <utility>
@@ -159,15 +160,20 @@ class RowPrefetcher {
   // Asks for the rows under `prefix` to be read ahead; null once the rows kept reach
   // `max_rows`. The reading thread starts with the first request.
   Slot* Request(std::string prefix) {
-    if (rows_kept_.load(std::memory_order_relaxed) >= max_rows_) return nullptr;
+    if (rows_kept_.load(std::memory_order_relaxed) >= max_rows_ || no_thread_) return nullptr;
     std::lock_guard<std::mutex> lock(mu_);
-    Slot* slot = &slots_.emplace_back(std::move(prefix));  // a deque: slots never move
-    queue_.push_back(slot);
     if (!thread_.joinable()) {
-      thread_ = std::thread([this] { Run(); });
+      try {
+        thread_ = std::thread([this] { Run(); });
+      } catch (const std::system_error&) {  // no thread to be had: the walk reads alone
+        no_thread_ = true;
+        return nullptr;
+      }
     } else if (idle_) {
       work_.notify_one();
     }
+    Slot* slot = &slots_.emplace_back(std::move(prefix));  // a deque: slots never move
+    queue_.push_back(slot);
     return slot;
   }
 
@@ -285,6 +291,7 @@ class RowPrefetcher {
   bool waiting_ = false;          // the walk waits for a slot; under mu_
   std::atomic<bool> stop_{false};  // set under mu_ (for work_), read anywhere
   std::thread thread_;            // started by the first request
+  bool no_thread_ = false;        // it could not be started; the walk's thread only
 };
 
 using Symbol = Symbols::Id;

@@ -24,7 +24,8 @@
 // forward walk has a second thread read the rows of the nodes it has queued ahead of it
 // (TraceLimits::prefetch_after_nodes), from the same snapshot; it visits them in its own order.
 //
-// Thread-safety: thread-safe (reads only).
+// Thread-safety: thread-safe (reads only). A large forward walk runs one thread of its own
+// while it lasts (the read-ahead), joined before Trace returns.
 #ifndef TRACELEDGER_PROJECTIONS_CHAIN_TRACE_H_
 #define TRACELEDGER_PROJECTIONS_CHAIN_TRACE_H_
 

@@ -12,6 +12,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 start=$(date +%s)
+# Each phase's wall time, printed as the next one begins: where CI's minutes go.
+phase_start=$start
+phase() {
+  local now
+  now=$(date +%s)
+  echo "== $* (the phase before: $(( now - phase_start )) s)"
+  phase_start=$now
+}
 bash tools/scripts/install_deps.sh
 
 # Optional extra: the official EPCIS examples, when a ../shared checkout is beside the repo.
@@ -21,25 +29,26 @@ if [ -d ../shared/conformance/epcis ]; then
 fi
 
 jobs=$(nproc)
-echo "== build (ci: RelWithDebInfo, -Werror)"
+phase "build (ci: RelWithDebInfo, -Werror)"
 bash tools/scripts/build.sh ci
-echo "== tests (ci)"
+phase "tests (ci)"
 ctest --preset ci -j "$jobs"
 
-echo "== build (asan: AddressSanitizer + UBSan, unit tests)"
+phase "build (asan: AddressSanitizer + UBSan, unit tests)"
 bash tools/scripts/build.sh asan
-echo "== unit tests under ASan/UBSan"
+phase "unit tests under ASan/UBSan"
 ctest --preset asan -j "$jobs"
 
-echo "== build (tsan: ThreadSanitizer, the multi-threaded ledger tests)"
+phase "build (tsan: ThreadSanitizer, the multi-threaded ledger tests)"
 bash tools/scripts/build.sh tsan ledger_test ledger_merkle_test
-echo "== ledger tests under TSan"
+phase "ledger tests under TSan"
 ctest --preset tsan
 
-echo "== fuzz targets (Clang, ASan + UBSan), 45 s each"
+phase "fuzz targets (Clang, ASan + UBSan), 45 s each"
 bash tools/scripts/fuzz.sh 45
 
-echo "== build (release: -O3 with the benchmarks; compiled, not run)"
+phase "build (release: -O3 with the benchmarks; compiled, not run)"
 bash tools/scripts/build.sh release
 
+phase "done"
 echo "== all tests passed in $(( $(date +%s) - start )) s"

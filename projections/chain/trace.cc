@@ -128,8 +128,8 @@ using RowVisitor = std::function<bool(std::string_view, std::string_view)>;
 
 // Reads the out-edge rows of the nodes a forward walk has queued, on a thread of its own, while
 // the walk expands the nodes before them. Why: RocksDB seeking to a node's rows and stepping
-// through them was over four fifths of a large walk (docs/BENCHMARKS.md, "session 26"), and
-// that can be done ahead on a second core. The walk still visits each node's rows itself, in
+// through them was over 60 % of a large walk, one node after another on one core
+// (docs/BENCHMARKS.md, "session 26"), and that can be done ahead on a second core. The walk still visits each node's rows itself, in
 // its own order and with the same visitor, and the rows come from a sibling scanner (the same
 // snapshot), so the answer is the same with or without it.
 //
@@ -138,14 +138,13 @@ using RowVisitor = std::function<bool(std::string_view, std::string_view)>;
 // waited for; rows not yet started are taken back and the walk scans them itself (the two
 // threads share the work when the reader falls behind). A node with more than
 // kMaxPrefetchedRows rows, or a read that failed, is left to the walk, which scans it (and
-// meets the error) itself.
+// meets the error) itself; once kMaxKeptBytes of rows are kept, nothing more is asked for.
 class RowPrefetcher {
  public:
   class Slot;
 
-  // `scanner` reads what the walk's scanner reads; at most `max_rows` rows are kept in all.
-  RowPrefetcher(std::unique_ptr<ViewScanner> scanner, size_t max_rows)
-      : scanner_(std::move(scanner)), max_rows_(max_rows) {}
+  // `scanner` reads what the walk's scanner reads.
+  explicit RowPrefetcher(std::unique_ptr<ViewScanner> scanner) : scanner_(std::move(scanner)) {}
   ~RowPrefetcher() {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -158,9 +157,11 @@ class RowPrefetcher {
   RowPrefetcher& operator=(const RowPrefetcher&) = delete;
 
   // Asks for the rows under `prefix` to be read ahead; null once the rows kept reach
-  // `max_rows`. The reading thread starts with the first request.
+  // kMaxKeptBytes. The reading thread starts with the first request.
   Slot* Request(std::string prefix) {
-    if (rows_kept_.load(std::memory_order_relaxed) >= max_rows_ || no_thread_) return nullptr;
+    if (bytes_kept_.load(std::memory_order_relaxed) >= kMaxKeptBytes || no_thread_) {
+      return nullptr;
+    }
     std::lock_guard<std::mutex> lock(mu_);
     if (!thread_.joinable()) {
       try {
@@ -265,7 +266,8 @@ class RowPrefetcher {
           return true;
         });
     if (scanned.ok() && kept) {
-      rows_kept_.fetch_add(slot.sizes.size(), std::memory_order_relaxed);
+      bytes_kept_.fetch_add(slot.bytes.size() + slot.sizes.size() * sizeof(slot.sizes[0]),
+                            std::memory_order_relaxed);
       return State::kReady;
     }
     slot.bytes = std::string();
@@ -276,10 +278,11 @@ class RowPrefetcher {
   // Rows of one node read ahead at most; a node with more (a long-lived lot's transforms into
   // every product) is scanned by the walk, which may stop early.
   static constexpr size_t kMaxPrefetchedRows = 4096;
+  // Rows kept for one walk at most (the largest of the generated chain test kept 5.1 MB).
+  static constexpr size_t kMaxKeptBytes = 64 << 20;
 
   const std::unique_ptr<ViewScanner> scanner_;  // used by the reading thread only
-  const size_t max_rows_;
-  std::atomic<size_t> rows_kept_{0};
+  std::atomic<size_t> bytes_kept_{0};
 
   std::mutex mu_;
   std::condition_variable work_;  // a request, or stop
@@ -471,7 +474,7 @@ class Walk {
     prefetch_tried_ = true;
     std::unique_ptr<ViewScanner> sibling = genealogy_.Sibling();
     if (sibling == nullptr) return false;
-    prefetcher_ = std::make_unique<RowPrefetcher>(std::move(sibling), limits_.max_edges_scanned);
+    prefetcher_ = std::make_unique<RowPrefetcher>(std::move(sibling));
     return true;
   }
 

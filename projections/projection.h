@@ -137,7 +137,10 @@ class ViewReader {
 // `reader` and its database must outlive the scanner (and its siblings).
 class ViewScanner {
  public:
-  explicit ViewScanner(const ViewReader& reader);
+  // Whether the scanner may have siblings (Sibling): then it reads a snapshot, taken when it is
+  // made. Alone, it pays for none.
+  enum class Siblings { kNone, kAllowed };
+  explicit ViewScanner(const ViewReader& reader, Siblings siblings = Siblings::kNone);
   ~ViewScanner();
   ViewScanner(const ViewScanner&) = delete;
   ViewScanner& operator=(const ViewScanner&) = delete;
@@ -146,8 +149,8 @@ class ViewScanner {
 
   // Another scanner that reads exactly what this one reads (the database as of one snapshot,
   // taken when this scanner was made), for another thread to scan ahead of this one. Null if
-  // the reader has pending rows (a runner's, which change as it applies) or the database gave
-  // no snapshot.
+  // this scanner was made with Siblings::kNone, the reader has pending rows (a runner's, which
+  // change as it applies) or the database gave no snapshot.
   std::unique_ptr<ViewScanner> Sibling() const;
 
  private:
@@ -155,7 +158,7 @@ class ViewScanner {
   ViewScanner(const ViewReader& reader, Snapshot snapshot);
 
   const ViewReader& reader_;
-  Snapshot snapshot_;  // null: none (the reader has pending rows); released with the last user
+  Snapshot snapshot_;  // null: none (no siblings); released with the last scanner using it
   std::unique_ptr<rocksdb::Iterator> iterator_;  // prefix mode; made on first use
 };
 

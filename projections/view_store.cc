@@ -329,10 +329,10 @@ Status ViewReader::Scan(std::string_view prefix,
   return MergedScan(it.get(), pending_, prefix, visit);
 }
 
-ViewScanner::ViewScanner(const ViewReader& reader) : reader_(reader) {
+ViewScanner::ViewScanner(const ViewReader& reader, Siblings siblings) : reader_(reader) {
   // A snapshot only where a sibling may need one: the database alone, which a writer may change
   // between the siblings' first seeks.
-  if (reader.pending_ != nullptr) return;
+  if (siblings == Siblings::kNone || reader.pending_ != nullptr) return;
   rocksdb::DB* db = reader.db_;
   const rocksdb::Snapshot* snapshot = db->GetSnapshot();
   if (snapshot == nullptr) return;

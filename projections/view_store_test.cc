@@ -65,8 +65,8 @@ class ViewStoreTest : public ::testing::Test {
 };
 
 // A scanner's sibling reads what the scanner reads: the view as it was when the scanner was
-// made, whatever was written since, and whichever of them seeks first. A reader with pending
-// rows (a runner's) has none.
+// made, whatever was written since, and whichever of them seeks first. A scanner made without
+// siblings, or of a reader with pending rows (a runner's), has none.
 TEST_F(ViewStoreTest, AScannersSiblingReadsTheSameSnapshot) {
   auto store = Open({"v"});
   ASSERT_NE(store, nullptr);
@@ -74,7 +74,8 @@ TEST_F(ViewStoreTest, AScannersSiblingReadsTheSameSnapshot) {
   const std::string prefix = Key("o").Str("lot").str();
   WriteRow(*store, "v", prefix + "1");
   const ViewReader reader(store->db(), store->family("v"));
-  ViewScanner scanner(reader);
+  EXPECT_EQ(ViewScanner(reader).Sibling(), nullptr);  // made without siblings
+  ViewScanner scanner(reader, ViewScanner::Siblings::kAllowed);
   std::unique_ptr<ViewScanner> sibling = scanner.Sibling();
   ASSERT_NE(sibling, nullptr);
   WriteRow(*store, "v", prefix + "2");
@@ -89,12 +90,12 @@ TEST_F(ViewStoreTest, AScannersSiblingReadsTheSameSnapshot) {
   EXPECT_EQ(scan(*sibling, prefix), std::vector<std::string>{prefix + "1"});
   EXPECT_EQ(scan(scanner, prefix), std::vector<std::string>{prefix + "1"});
   // A new scanner sees the row written since, and so does its sibling.
-  ViewScanner later(reader);
+  ViewScanner later(reader, ViewScanner::Siblings::kAllowed);
   EXPECT_EQ(scan(*later.Sibling(), prefix), (std::vector<std::string>{prefix + "1", prefix + "2"}));
 
   PendingRows pending;
   const ViewReader in_batch(store->db(), store->family("v"), &pending);
-  EXPECT_EQ(ViewScanner(in_batch).Sibling(), nullptr);
+  EXPECT_EQ(ViewScanner(in_batch, ViewScanner::Siblings::kAllowed).Sibling(), nullptr);
 }
 
 TEST_F(ViewStoreTest, OpeningSomeOfTheViewsKeepsTheOthersAndDropsOnlyRetiredOnes) {

@@ -403,6 +403,7 @@ class Walk {
   }
 
   bool forward() const { return forward_; }
+  size_t nodes_read_ahead() const { return nodes_read_ahead_; }
   const std::vector<AnswerNode>& answer() const { return answer_; }
   const std::string& truncated_reason() const { return truncated_reason_; }
   bool InAnswer(Symbol node) const { return node < states_.size() && states_[node].in_answer; }
@@ -566,7 +567,9 @@ class Walk {
       return !stopped;
     };
     RowPrefetcher::Slot* ahead = states_[from.node].prefetched;
-    if (ahead == nullptr || prefetcher_ == nullptr || !prefetcher_->Visit(ahead, scan)) {
+    if (ahead != nullptr && prefetcher_ != nullptr && prefetcher_->Visit(ahead, scan)) {
+      ++nodes_read_ahead_;
+    } else {
       TL_RETURN_IF_ERROR(genealogy_.Scan(prefix, scan));
     }
     if (parsed.ok() && (!stopped || holders == kMaxHoldingsPerQuery)) {
@@ -673,6 +676,7 @@ class Walk {
   } recent_;  // what Follow and ReadHolder interned last, field by field
   std::string truncated_reason_;
   size_t expanded_ = 0;  // nodes expanded so far
+  size_t nodes_read_ahead_ = 0;  // expansions that visited rows read ahead
   bool prefetch_tried_ = false;
   std::unique_ptr<RowPrefetcher> prefetcher_;  // forward, from prefetch_after_nodes on
 };
@@ -728,7 +732,8 @@ Result<TraceDirection> ParseTraceDirection(std::string_view name) {
 }
 
 Result<v1::TraceResult> Trace(const ViewReader& genealogy, std::string_view root_id,
-                              TraceDirection direction, const TraceLimits& limits) {
+                              TraceDirection direction, const TraceLimits& limits,
+                              TraceStats* stats) {
   if (root_id.empty()) return Status::InvalidArgument("trace root id is empty");
   if (limits.max_nodes == 0) return Status::InvalidArgument("trace max_nodes is 0");
   v1::TraceResult result;
@@ -736,7 +741,11 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, std::string_view root
   size_t edges_scanned = 0;
 
   Symbols symbols;
-  ViewScanner genealogy_scanner(genealogy);
+  // A snapshot for the read-ahead's scanner only where a forward walk may read ahead.
+  const bool may_read_ahead = direction != TraceDirection::kBackward &&
+                              limits.prefetch_after_nodes != std::numeric_limits<size_t>::max();
+  ViewScanner genealogy_scanner(genealogy, may_read_ahead ? ViewScanner::Siblings::kAllowed
+                                                          : ViewScanner::Siblings::kNone);
   std::vector<std::unique_ptr<Walk>> walks;
   size_t nodes_left = limits.max_nodes;
   for (bool forward : {false, true}) {
@@ -752,6 +761,7 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, std::string_view root
       result.set_truncated(true);
       result.set_truncated_reason(walk->truncated_reason());
     }
+    if (stats != nullptr) stats->nodes_read_ahead += walk->nodes_read_ahead();
     walks.push_back(std::move(walk));
   }
 

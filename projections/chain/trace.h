@@ -62,8 +62,13 @@ struct TraceLimits {
 // (sold_to_consumers, quantities added up), by (sold_to_consumers, party, object).
 // A root the views do not know is answered with the root alone. Returns InvalidArgument if
 // root_id is empty or max_nodes is 0, DataLoss if a row does not decode, or a storage error.
+// How a trace was read (for tests and benchmarks), if `stats` is not null.
+struct TraceStats {
+  size_t nodes_read_ahead = 0;  // forward expansions that visited rows the read-ahead had read
+};
 Result<v1::TraceResult> Trace(const ViewReader& genealogy, std::string_view root_id,
-                              TraceDirection direction, const TraceLimits& limits);
+                              TraceDirection direction, const TraceLimits& limits,
+                              TraceStats* stats = nullptr);
 
 // "backward", "forward", "both"; and back. ParseTraceDirection returns InvalidArgument for
 // anything else.

@@ -284,23 +284,25 @@ TEST_F(TraceTest, ReadingAheadGivesTheSameAnswers) {
   variants[3].max_edges_scanned = 4;
   variants[4].max_nodes = 2;
   variants[4].max_depth = 2;
-  size_t compared = 0;
+  // (Whether a walk this small finds any node read ahead depends on the threads' timing; the
+  // generated chain test asserts that its large walks do.)
   for (const char* root : {kLotA, kLotB, kLotL2, kTank, kP0, kP1, kP2, kP3, kPallet, kTote}) {
     for (TraceDirection direction : {TraceDirection::kForward, TraceDirection::kBoth}) {
       for (TraceLimits limits : variants) {
         limits.prefetch_after_nodes = std::numeric_limits<size_t>::max();
-        const v1::TraceResult one_thread = Run(root, direction, limits);
+        TraceStats stats;
+        auto one_thread = Trace(Reader(kGenealogyView), root, direction, limits, &stats);
+        ASSERT_TRUE(one_thread.ok()) << one_thread.status().ToString();
+        EXPECT_EQ(stats.nodes_read_ahead, 0u) << root << ": read ahead when told not to";
         for (const size_t after : {size_t{0}, size_t{1}, size_t{2}}) {
           limits.prefetch_after_nodes = after;
           EXPECT_EQ(Run(root, direction, limits).SerializeAsString(),
-                    one_thread.SerializeAsString())
+                    one_thread->SerializeAsString())
               << root << " " << TraceDirectionName(direction) << ", read ahead after " << after;
-          ++compared;
         }
       }
     }
   }
-  EXPECT_EQ(compared, 300u);
 }
 
 TEST_F(TraceTest, UnknownRootIsAloneAndBadArgumentsAreRefused) {

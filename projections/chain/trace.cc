@@ -143,8 +143,10 @@ class RowPrefetcher {
  public:
   class Slot;
 
-  // `scanner` reads what the walk's scanner reads.
-  explicit RowPrefetcher(std::unique_ptr<ViewScanner> scanner) : scanner_(std::move(scanner)) {}
+  // `scanner` reads what the walk's scanner reads. `wait`: Visit waits for rows not started
+  // too (TraceLimits::wait_for_read_ahead).
+  RowPrefetcher(std::unique_ptr<ViewScanner> scanner, bool wait)
+      : scanner_(std::move(scanner)), wait_(wait) {}
   ~RowPrefetcher() {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -180,18 +182,20 @@ class RowPrefetcher {
 
   // Calls visit(key, value) on each row of `slot`, in key order, until it returns false, and
   // returns true; or returns false without calling it if the rows were not read ahead (the
-  // caller scans them itself). Waits while they are being read.
+  // caller scans them itself). Waits while they are being read (and, told to wait, until
+  // they are).
   bool Visit(Slot* slot, const RowVisitor& visit) {
     State state = slot->state.load(std::memory_order_acquire);
-    if (state == State::kQueued &&
+    if (state == State::kQueued && !wait_ &&
         slot->state.compare_exchange_strong(state, State::kTaken, std::memory_order_acq_rel)) {
       return false;
     }
-    if (state == State::kReading) {
+    if (state == State::kReading || state == State::kQueued) {
       std::unique_lock<std::mutex> lock(mu_);
       waiting_ = true;
       done_.wait(lock, [&] {
-        return slot->state.load(std::memory_order_acquire) != State::kReading;
+        const State now = slot->state.load(std::memory_order_acquire);
+        return now != State::kReading && now != State::kQueued;
       });
       waiting_ = false;
       state = slot->state.load(std::memory_order_acquire);
@@ -282,6 +286,7 @@ class RowPrefetcher {
   static constexpr size_t kMaxKeptBytes = 64 << 20;
 
   const std::unique_ptr<ViewScanner> scanner_;  // used by the reading thread only
+  const bool wait_;                              // for rows not started too
   std::atomic<size_t> bytes_kept_{0};
 
   std::mutex mu_;
@@ -404,6 +409,7 @@ class Walk {
 
   bool forward() const { return forward_; }
   size_t nodes_read_ahead() const { return nodes_read_ahead_; }
+  size_t expanded() const { return expanded_; }
   const std::vector<AnswerNode>& answer() const { return answer_; }
   const std::string& truncated_reason() const { return truncated_reason_; }
   bool InAnswer(Symbol node) const { return node < states_.size() && states_[node].in_answer; }
@@ -475,7 +481,8 @@ class Walk {
     prefetch_tried_ = true;
     std::unique_ptr<ViewScanner> sibling = genealogy_.Sibling();
     if (sibling == nullptr) return false;
-    prefetcher_ = std::make_unique<RowPrefetcher>(std::move(sibling));
+    prefetcher_ = std::make_unique<RowPrefetcher>(std::move(sibling),
+                                                  limits_.wait_for_read_ahead);
     return true;
   }
 
@@ -761,7 +768,11 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, std::string_view root
       result.set_truncated(true);
       result.set_truncated_reason(walk->truncated_reason());
     }
-    if (stats != nullptr) stats->nodes_read_ahead += walk->nodes_read_ahead();
+    if (stats != nullptr) {
+      stats->nodes_read_ahead += walk->nodes_read_ahead();
+      stats->nodes_expanded += walk->expanded();
+      stats->edges_followed += walk->followed().size();
+    }
     walks.push_back(std::move(walk));
   }
 
@@ -818,6 +829,7 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, std::string_view root
     out->set_uom(std::string(symbols[edge->uom]));
     out->set_party(std::string(symbols[edge->party]));
   }
+  if (stats != nullptr) stats->edges_scanned += edges_scanned;
   if (direction == TraceDirection::kBackward) return result;
 
   // Holders: who holds the forward set now, then who sold it. The walk read the holder rows of

@@ -52,6 +52,10 @@ struct TraceLimits {
   // the nodes queued, so that large answers come back sooner (the answer is the same). Only
   // for a reader of the database alone (not a runner's, with pending rows). SIZE_MAX: never.
   size_t prefetch_after_nodes = 64;
+  // Forward walks that read ahead: wait for the reading thread to read every node it was asked
+  // for, instead of scanning those it has not started. Slower; for tests, where every
+  // expansion then visits rows the other thread read (TraceStats::nodes_read_ahead).
+  bool wait_for_read_ahead = false;
 };
 
 // The trace of `root_id` over the genealogy view (edges, and for holders its holdings), as it
@@ -65,6 +69,9 @@ struct TraceLimits {
 // How a trace was read (for tests and benchmarks), if `stats` is not null.
 struct TraceStats {
   size_t nodes_read_ahead = 0;  // forward expansions that visited rows the read-ahead had read
+  size_t nodes_expanded = 0;    // objects whose edges were read (either direction)
+  size_t edges_scanned = 0;     // edge rows read (what max_edges_scanned bounds)
+  size_t edges_followed = 0;    // of those, followed to a node
 };
 Result<v1::TraceResult> Trace(const ViewReader& genealogy, std::string_view root_id,
                               TraceDirection direction, const TraceLimits& limits,

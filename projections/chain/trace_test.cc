@@ -284,8 +284,9 @@ TEST_F(TraceTest, ReadingAheadGivesTheSameAnswers) {
   variants[3].max_edges_scanned = 4;
   variants[4].max_nodes = 2;
   variants[4].max_depth = 2;
-  // (Whether a walk this small finds any node read ahead depends on the threads' timing; the
-  // generated chain test asserts that its large walks do.)
+  // Whether a walk this small finds any node read ahead depends on the threads' timing, unless
+  // it waits for the read-ahead (wait_for_read_ahead): then, reading ahead from the first node,
+  // every expansion of the forward walk visits rows the other thread read.
   for (const char* root : {kLotA, kLotB, kLotL2, kTank, kP0, kP1, kP2, kP3, kPallet, kTote}) {
     for (TraceDirection direction : {TraceDirection::kForward, TraceDirection::kBoth}) {
       for (TraceLimits limits : variants) {
@@ -299,6 +300,17 @@ TEST_F(TraceTest, ReadingAheadGivesTheSameAnswers) {
           EXPECT_EQ(Run(root, direction, limits).SerializeAsString(),
                     one_thread->SerializeAsString())
               << root << " " << TraceDirectionName(direction) << ", read ahead after " << after;
+          TraceLimits waiting = limits;
+          waiting.wait_for_read_ahead = true;
+          TraceStats waited;
+          auto read_ahead = Trace(Reader(kGenealogyView), root, direction, waiting, &waited);
+          ASSERT_TRUE(read_ahead.ok()) << read_ahead.status().ToString();
+          EXPECT_EQ(read_ahead->SerializeAsString(), one_thread->SerializeAsString())
+              << root << " " << TraceDirectionName(direction) << ", waiting for the read-ahead";
+          if (after == 0 && direction == TraceDirection::kForward) {
+            EXPECT_GT(waited.nodes_read_ahead, 0u) << root;
+            EXPECT_EQ(waited.nodes_read_ahead, waited.nodes_expanded) << root;
+          }
         }
       }
     }

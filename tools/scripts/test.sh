@@ -5,8 +5,9 @@
 #     unit, integration (crash/kill tests, the independent verifier, the real Kafka broker);
 #  3. builds the unit tests with AddressSanitizer + UndefinedBehaviorSanitizer (preset "asan")
 #     and runs them;
-#  4. builds the multi-threaded ledger tests with ThreadSanitizer (preset "tsan") and runs them;
-#  5. builds the libFuzzer targets (preset "fuzz": Clang, ASan + UBSan) and runs each for 45 s
+#  4. builds the multi-threaded tests with ThreadSanitizer (preset "tsan": the ledger's, and
+#     the chain views' with the trace's read-ahead thread) and runs them;
+#  5. builds the libFuzzer targets (preset "fuzz": Clang, ASan + UBSan) and runs each for 30 s
 #     on its seed corpus (tools/scripts/fuzz.sh);
 #  6. builds the release preset (-O3, benchmarks) so that it stays warning-free too.
 set -euo pipefail
@@ -39,13 +40,13 @@ bash tools/scripts/build.sh asan
 phase "unit tests under ASan/UBSan"
 ctest --preset asan -j "$jobs"
 
-phase "build (tsan: ThreadSanitizer, the multi-threaded ledger tests)"
-bash tools/scripts/build.sh tsan ledger_test ledger_merkle_test
-phase "ledger tests under TSan"
-ctest --preset tsan
+phase "build (tsan: ThreadSanitizer, the multi-threaded tests)"
+bash tools/scripts/build.sh tsan ledger_test ledger_merkle_test projections_chain_test
+phase "ledger and chain-view tests under TSan"
+ctest --preset tsan -j "$jobs"
 
-phase "fuzz targets (Clang, ASan + UBSan), 45 s each"
-bash tools/scripts/fuzz.sh 45
+phase "fuzz targets (Clang, ASan + UBSan), 30 s each"
+bash tools/scripts/fuzz.sh 30
 
 phase "build (release: -O3 with the benchmarks; compiled, not run)"
 bash tools/scripts/build.sh release

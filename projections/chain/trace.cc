@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <limits>
@@ -19,6 +20,8 @@
 #include <tuple>
 #include <utility>
 #include <vector>
+
+#include <google/protobuf/repeated_ptr_field.h>
 
 #include "projections/chain/genealogy.h"
 #include "projections/chain/holdings.h"
@@ -201,11 +204,14 @@ class RowPrefetcher {
       state = slot->state.load(std::memory_order_acquire);
     }
     if (state != State::kReady) return false;
-    size_t at = 0;
-    for (const auto& [key_size, value_size] : slot->sizes) {
-      const std::string_view key(slot->bytes.data() + at, key_size);
-      const std::string_view value(slot->bytes.data() + at + key_size, value_size);
-      at += key_size + value_size;
+    const char* at = slot->rows;
+    for (uint32_t i = 0; i < slot->row_count; ++i) {
+      uint32_t sizes[2];  // key, value
+      std::memcpy(sizes, at, sizeof(sizes));
+      at += sizeof(sizes);
+      const std::string_view key(at, sizes[0]);
+      const std::string_view value(at + sizes[0], sizes[1]);
+      at += sizes[0] + sizes[1];
       if (!visit(key, value)) break;
     }
     return true;
@@ -215,7 +221,7 @@ class RowPrefetcher {
   enum class State : uint8_t {
     kQueued,   // asked for, not started
     kReading,  // being read by the prefetcher
-    kReady,    // read: `bytes` and `sizes` hold the rows
+    kReady,    // read: `rows` and `row_count` say where the rows are
     kTaken,    // the walk got to it first and scanned it itself
     kNotRead,  // too many rows, a read error, or stopped: the walk scans it itself
   };
@@ -229,8 +235,10 @@ class RowPrefetcher {
     friend class RowPrefetcher;
     const std::string prefix_;
     std::atomic<State> state{State::kQueued};
-    std::string bytes;  // each row's key, then its value, row after row
-    std::vector<std::pair<uint32_t, uint32_t>> sizes;  // (key, value) sizes by row
+    // Row after row: the key's and the value's sizes (two uint32_t), the key, the value. In
+    // a block of the prefetcher's (blocks_), valid while it lives.
+    const char* rows = nullptr;
+    uint32_t row_count = 0;
   };
 
  private:
@@ -257,37 +265,65 @@ class RowPrefetcher {
   // Reads `slot`'s rows into it: kReady, or kNotRead if they could not all be kept.
   State Read(Slot& slot) {
     bool kept = true;
+    size_t start = used_;  // the slot's rows: [start, used_) of the last block
+    uint32_t rows = 0;
     const Status scanned =
         scanner_->Scan(slot.prefix_, [&](std::string_view key, std::string_view value) {
-          if (slot.sizes.size() >= kMaxPrefetchedRows || stop_.load(std::memory_order_relaxed)) {
+          if (rows >= kMaxPrefetchedRows || stop_.load(std::memory_order_relaxed)) {
             kept = false;
             return false;
           }
-          slot.bytes.append(key);
-          slot.bytes.append(value);
-          slot.sizes.emplace_back(static_cast<uint32_t>(key.size()),
-                                  static_cast<uint32_t>(value.size()));
+          const uint32_t sizes[2] = {static_cast<uint32_t>(key.size()),
+                                     static_cast<uint32_t>(value.size())};
+          const size_t row_bytes = sizeof(sizes) + key.size() + value.size();
+          if (blocks_.empty() || row_bytes > block_bytes_ - used_) {
+            // A new block, with the slot's rows so far moved to its start: a slot's rows are
+            // one run of bytes.
+            const size_t so_far = used_ - start;
+            const size_t bytes = std::max(kBlockBytes, 2 * (so_far + row_bytes));
+            auto block = std::make_unique<char[]>(bytes);
+            if (so_far > 0) std::memcpy(block.get(), blocks_.back().get() + start, so_far);
+            blocks_.push_back(std::move(block));
+            block_bytes_ = bytes;
+            bytes_kept_.fetch_add(bytes, std::memory_order_relaxed);
+            start = 0;
+            used_ = so_far;
+          }
+          char* at = blocks_.back().get() + used_;
+          std::memcpy(at, sizes, sizeof(sizes));
+          std::memcpy(at + sizeof(sizes), key.data(), key.size());
+          std::memcpy(at + sizeof(sizes) + key.size(), value.data(), value.size());
+          used_ += row_bytes;
+          ++rows;
           return true;
         });
-    if (scanned.ok() && kept) {
-      bytes_kept_.fetch_add(slot.bytes.size() + slot.sizes.size() * sizeof(slot.sizes[0]),
-                            std::memory_order_relaxed);
-      return State::kReady;
+    if (!scanned.ok() || !kept) {
+      used_ = start;  // the block's space is used again
+      return State::kNotRead;
     }
-    slot.bytes = std::string();
-    slot.sizes = {};
-    return State::kNotRead;
+    slot.rows = rows == 0 ? nullptr : blocks_.back().get() + start;
+    slot.row_count = rows;
+    return State::kReady;
   }
 
   // Rows of one node read ahead at most; a node with more (a long-lived lot's transforms into
   // every product) is scanned by the walk, which may stop early.
   static constexpr size_t kMaxPrefetchedRows = 4096;
-  // Rows kept for one walk at most (the largest of the generated chain test kept 5.1 MB).
+  // Rows kept for one walk at most, in blocks (the largest of the generated chain test kept
+  // 5.1 MB).
   static constexpr size_t kMaxKeptBytes = 64 << 20;
+  // The rows read ahead are kept in blocks of this size (or larger, for a node with more):
+  // one allocation per block, not per node. Copying each node's rows into strings of its own
+  // made the reading thread take 4.3 us a node against 2.4 for the scan alone
+  // (docs/BENCHMARKS.md, "session 27").
+  static constexpr size_t kBlockBytes = 1 << 20;
 
   const std::unique_ptr<ViewScanner> scanner_;  // used by the reading thread only
   const bool wait_;                              // for rows not started too
-  std::atomic<size_t> bytes_kept_{0};
+  std::atomic<size_t> bytes_kept_{0};  // the blocks' sizes, added up
+  std::vector<std::unique_ptr<char[]>> blocks_;  // the reading thread's; the last is filled
+  size_t block_bytes_ = 0;                       // of the last block
+  size_t used_ = 0;                              // of the last block
 
   std::mutex mu_;
   std::condition_variable work_;  // a request, or stop
@@ -719,6 +755,59 @@ void AddHolders(const Symbols& symbols, const HeldBy& held, Holds holds,
   }
 }
 
+// An edge's identity in the answer: edges with the same key are the same row (read through one
+// scanner, so which copy is kept is moot).
+std::tuple<int64_t, uint64_t, Symbol, Symbol, Symbol> KeyOf(const FollowedEdge& edge) {
+  return std::make_tuple(edge.time, edge.sequence, edge.kind, edge.from, edge.to);
+}
+
+// The answer's edges into `*out`: every edge the walks followed between nodes of the answer,
+// once each, by (time, sequence, kind, from, to). Reads `symbols` and the walks only.
+void ListEdges(const Symbols& symbols, const std::vector<std::unique_ptr<Walk>>& walks,
+               google::protobuf::RepeatedPtrField<v1::TraceEdge>* out) {
+  // Sorted by the time and sequence kept beside each edge (most edges differ in them), not
+  // through pointers to the edges: tens of thousands of them are apart in memory.
+  struct Sorted {
+    int64_t time;
+    uint64_t sequence;
+    const FollowedEdge* edge;
+  };
+  std::vector<Sorted> edges;
+  for (const auto& walk : walks) {
+    for (const FollowedEdge& edge : walk->followed()) {
+      if (walk->InAnswer(edge.target())) edges.push_back(Sorted{edge.time, edge.sequence, &edge});
+    }
+  }
+  std::sort(edges.begin(), edges.end(), [&](const Sorted& a, const Sorted& b) {
+    if (a.time != b.time) return a.time < b.time;
+    if (a.sequence != b.sequence) return a.sequence < b.sequence;
+    for (const auto& [x, y] : {std::pair{a.edge->kind, b.edge->kind},
+                               std::pair{a.edge->from, b.edge->from},
+                               std::pair{a.edge->to, b.edge->to}}) {
+      if (x != y) return symbols[x] < symbols[y];
+    }
+    return false;
+  });
+  edges.erase(std::unique(edges.begin(), edges.end(),
+                          [](const Sorted& a, const Sorted& b) {
+                            return KeyOf(*a.edge) == KeyOf(*b.edge);
+                          }),
+              edges.end());
+  out->Reserve(static_cast<int>(edges.size()));
+  for (const Sorted& sorted : edges) {
+    const FollowedEdge& edge = *sorted.edge;
+    v1::TraceEdge* listed = out->Add();
+    listed->set_from(std::string(symbols[edge.from]));
+    listed->set_to(std::string(symbols[edge.to]));
+    listed->set_kind(std::string(symbols[edge.kind]));
+    listed->set_sequence(edge.sequence);
+    listed->set_time_unix_micros(edge.time);
+    listed->set_quantity(edge.quantity);
+    listed->set_uom(std::string(symbols[edge.uom]));
+    listed->set_party(std::string(symbols[edge.party]));
+  }
+}
+
 }  // namespace
 
 std::string_view TraceDirectionName(TraceDirection direction) {
@@ -775,6 +864,40 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, std::string_view root
     }
     walks.push_back(std::move(walk));
   }
+  if (stats != nullptr) stats->edges_scanned += edges_scanned;
+
+  // Forward: the holder rows of the objects whose expansion a limit cut short, read now (the
+  // walk read the others' with their edges). Before the answer is built, since reading interns
+  // strings, and the edges may be built on another thread that reads `symbols`.
+  Walk* forward = direction == TraceDirection::kBackward ? nullptr : walks.back().get();
+  if (forward != nullptr) {
+    for (const AnswerNode& node : forward->answer()) {
+      if (node.kind != v1::NODE_KIND_OBJECT) continue;
+      TL_RETURN_IF_ERROR(forward->ReadHoldersNotRead(node.node));
+    }
+  }
+  const Symbol sold_kind = symbols.Intern(kEdgeSold);
+
+  // Edges, built on a thread of their own when there are many, while this one lists the nodes
+  // and the holders: the two are apart (the symbols are only read from here on), and each
+  // was a fifth of the largest forward traces' time (docs/BENCHMARKS.md, "session 27").
+  google::protobuf::RepeatedPtrField<v1::TraceEdge> edges;
+  const auto build_edges = [&] { ListEdges(symbols, walks, &edges); };
+  size_t followed = 0;
+  for (const auto& walk : walks) followed += walk->followed().size();
+  std::thread edge_thread;
+  struct JoinOnExit {
+    std::thread& thread;
+    ~JoinOnExit() {
+      if (thread.joinable()) thread.join();
+    }
+  } join_on_exit{edge_thread};
+  if (followed >= limits.edges_for_a_thread) {
+    try {
+      edge_thread = std::thread(build_edges);
+    } catch (const std::system_error&) {  // no thread to be had: built below, on this one
+    }
+  }
 
   // Nodes: the root once, then each walk's in the order reached.
   size_t nodes = 0;
@@ -792,73 +915,34 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, std::string_view root
     }
   }
 
-  // Edges between nodes of the answer, once each, by (time, sequence, kind, from, to). Edges
-  // with the same key are the same row, read through one scanner: which copy stays is moot.
-  std::vector<const FollowedEdge*> edges;
-  for (const auto& walk : walks) {
-    for (const FollowedEdge& edge : walk->followed()) {
-      if (walk->InAnswer(edge.target())) edges.push_back(&edge);
+  if (forward != nullptr) {
+    // Holders: who holds the forward set now, then who sold it.
+    HeldBy holding(ByTexts{&symbols});
+    for (const HolderRow& row : forward->holders()) {
+      holding[{row.party, row.object}] = Held{row.quantity, row.uom, row.location};
     }
-  }
-  const auto key = [](const FollowedEdge* e) {
-    return std::make_tuple(e->time, e->sequence, e->kind, e->from, e->to);
-  };
-  std::sort(edges.begin(), edges.end(), [&](const FollowedEdge* a, const FollowedEdge* b) {
-    if (a->time != b->time) return a->time < b->time;
-    if (a->sequence != b->sequence) return a->sequence < b->sequence;
-    for (const auto& [x, y] : {std::pair{a->kind, b->kind}, std::pair{a->from, b->from},
-                               std::pair{a->to, b->to}}) {
-      if (x != y) return symbols[x] < symbols[y];
+    // Sellers: each sale the forward walk followed counts once (a node reached in both modes
+    // follows its sales twice), added up in the order followed.
+    HeldBy sold(ByTexts{&symbols});
+    std::set<std::tuple<int64_t, uint64_t, Symbol, Symbol, Symbol>> sales_counted;
+    for (const FollowedEdge& edge : forward->followed()) {
+      if (edge.kind != sold_kind || !forward->InAnswer(edge.target())) continue;
+      if (!sales_counted.insert(KeyOf(edge)).second) continue;
+      Held& seller = sold[{edge.party, edge.from}];
+      seller.quantity += edge.quantity;
+      seller.uom = edge.uom;
+      seller.location = edge.location;
     }
-    return false;
-  });
-  edges.erase(std::unique(edges.begin(), edges.end(),
-                          [&](const FollowedEdge* a, const FollowedEdge* b) {
-                            return key(a) == key(b);
-                          }),
-              edges.end());
-  result.mutable_edges()->Reserve(static_cast<int>(edges.size()));
-  for (const FollowedEdge* edge : edges) {
-    v1::TraceEdge* out = result.add_edges();
-    out->set_from(std::string(symbols[edge->from]));
-    out->set_to(std::string(symbols[edge->to]));
-    out->set_kind(std::string(symbols[edge->kind]));
-    out->set_sequence(edge->sequence);
-    out->set_time_unix_micros(edge->time);
-    out->set_quantity(edge->quantity);
-    out->set_uom(std::string(symbols[edge->uom]));
-    out->set_party(std::string(symbols[edge->party]));
+    AddHolders(symbols, holding, Holds::kNow, result);
+    AddHolders(symbols, sold, Holds::kSoldToConsumers, result);
   }
-  if (stats != nullptr) stats->edges_scanned += edges_scanned;
-  if (direction == TraceDirection::kBackward) return result;
 
-  // Holders: who holds the forward set now, then who sold it. The walk read the holder rows of
-  // the objects it expanded with their edges; an object whose expansion a limit cut short has
-  // them read now.
-  Walk& forward = *walks.back();
-  for (const AnswerNode& node : forward.answer()) {
-    if (node.kind != v1::NODE_KIND_OBJECT) continue;
-    TL_RETURN_IF_ERROR(forward.ReadHoldersNotRead(node.node));
+  if (edge_thread.joinable()) {
+    edge_thread.join();
+  } else {
+    build_edges();
   }
-  HeldBy holding(ByTexts{&symbols});
-  for (const HolderRow& row : forward.holders()) {
-    holding[{row.party, row.object}] = Held{row.quantity, row.uom, row.location};
-  }
-  // Sellers: each sale the forward walk followed counts once (a node reached in both modes
-  // follows its sales twice), added up in the order followed.
-  HeldBy sold(ByTexts{&symbols});
-  std::set<std::tuple<int64_t, uint64_t, Symbol, Symbol, Symbol>> sales_counted;
-  const Symbol sold_kind = symbols.Intern(kEdgeSold);
-  for (const FollowedEdge& edge : forward.followed()) {
-    if (edge.kind != sold_kind || !forward.InAnswer(edge.target())) continue;
-    if (!sales_counted.insert(key(&edge)).second) continue;
-    Held& seller = sold[{edge.party, edge.from}];
-    seller.quantity += edge.quantity;
-    seller.uom = edge.uom;
-    seller.location = edge.location;
-  }
-  AddHolders(symbols, holding, Holds::kNow, result);
-  AddHolders(symbols, sold, Holds::kSoldToConsumers, result);
+  result.mutable_edges()->Swap(&edges);
   return result;
 }
 

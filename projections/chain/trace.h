@@ -56,6 +56,9 @@ struct TraceLimits {
   // for, instead of scanning those it has not started. Slower; for tests, where every
   // expansion then visits rows the other thread read (TraceStats::nodes_read_ahead).
   bool wait_for_read_ahead = false;
+  // From this many edges followed on, the answer's edges are listed on a thread of their own
+  // while the calling one lists the nodes and holders (the answer is the same). SIZE_MAX: never.
+  size_t edges_for_a_thread = 4096;
 };
 
 // The trace of `root_id` over the genealogy view (edges, and for holders its holdings), as it

@@ -291,6 +291,7 @@ TEST_F(TraceTest, ReadingAheadGivesTheSameAnswers) {
     for (TraceDirection direction : {TraceDirection::kForward, TraceDirection::kBoth}) {
       for (TraceLimits limits : variants) {
         limits.prefetch_after_nodes = std::numeric_limits<size_t>::max();
+        limits.edges_for_a_thread = std::numeric_limits<size_t>::max();
         TraceStats stats;
         auto one_thread = Trace(Reader(kGenealogyView), root, direction, limits, &stats);
         ASSERT_TRUE(one_thread.ok()) << one_thread.status().ToString();
@@ -307,6 +308,12 @@ TEST_F(TraceTest, ReadingAheadGivesTheSameAnswers) {
           ASSERT_TRUE(read_ahead.ok()) << read_ahead.status().ToString();
           EXPECT_EQ(read_ahead->SerializeAsString(), one_thread->SerializeAsString())
               << root << " " << TraceDirectionName(direction) << ", waiting for the read-ahead";
+          // The edges listed on a thread of their own, whatever their number: the same answer.
+          waiting.edges_for_a_thread = 0;
+          auto listed_apart = Trace(Reader(kGenealogyView), root, direction, waiting);
+          ASSERT_TRUE(listed_apart.ok()) << listed_apart.status().ToString();
+          EXPECT_EQ(listed_apart->SerializeAsString(), one_thread->SerializeAsString())
+              << root << " " << TraceDirectionName(direction) << ", edges on another thread";
           if (after == 0 && direction == TraceDirection::kForward) {
             EXPECT_GT(waited.nodes_read_ahead, 0u) << root;
             EXPECT_EQ(waited.nodes_read_ahead, waited.nodes_expanded) << root;

@@ -25,7 +25,8 @@
 // (TraceLimits::prefetch_after_nodes), from the same snapshot; it visits them in its own order.
 //
 // Thread-safety: thread-safe (reads only). A large forward walk runs one thread of its own
-// while it lasts (the read-ahead), joined before Trace returns.
+// while it lasts (the read-ahead), and a large answer's edges are listed on one
+// (TraceLimits::edges_for_a_thread); both are joined before Trace returns.
 #ifndef TRACELEDGER_PROJECTIONS_CHAIN_TRACE_H_
 #define TRACELEDGER_PROJECTIONS_CHAIN_TRACE_H_
 

@@ -313,9 +313,8 @@ class RowPrefetcher {
   // 5.1 MB).
   static constexpr size_t kMaxKeptBytes = 64 << 20;
   // The rows read ahead are kept in blocks of this size (or larger, for a node with more):
-  // one allocation per block, not per node. Copying each node's rows into strings of its own
-  // made the reading thread take 4.3 us a node against 2.4 for the scan alone
-  // (docs/BENCHMARKS.md, "session 27").
+  // one allocation per block, not a string and a vector per node (docs/BENCHMARKS.md,
+  // "session 27").
   static constexpr size_t kBlockBytes = 1 << 20;
 
   const std::unique_ptr<ViewScanner> scanner_;  // used by the reading thread only

@@ -817,7 +817,7 @@ TEST_F(GeneratedChainTest, TracesOfAHundredThousandEventsEqualTheReference) {
           if (after != 0) {
             EXPECT_EQ(stats.nodes_read_ahead, 0u) << root << ": read ahead when told not to";
           } else if (wait) {
-            // Every expansion, but of a node with more rows than are read ahead (none here).
+            // Every expansion (no node of this chain has more rows than are read ahead).
             EXPECT_EQ(stats.nodes_read_ahead, stats.nodes_expanded) << root;
           } else {
             nodes_read_ahead += stats.nodes_read_ahead;

@@ -842,6 +842,7 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, std::string_view root
   ViewScanner genealogy_scanner(genealogy, may_read_ahead ? ViewScanner::Siblings::kAllowed
                                                           : ViewScanner::Siblings::kNone);
   std::vector<std::unique_ptr<Walk>> walks;
+  size_t followed = 0;  // edges, all walks
   size_t nodes_left = limits.max_nodes;
   for (bool forward : {false, true}) {
     if (forward && direction == TraceDirection::kBackward) continue;
@@ -856,14 +857,17 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, std::string_view root
       result.set_truncated(true);
       result.set_truncated_reason(walk->truncated_reason());
     }
+    followed += walk->followed().size();
     if (stats != nullptr) {
       stats->nodes_read_ahead += walk->nodes_read_ahead();
       stats->nodes_expanded += walk->expanded();
-      stats->edges_followed += walk->followed().size();
     }
     walks.push_back(std::move(walk));
   }
-  if (stats != nullptr) stats->edges_scanned += edges_scanned;
+  if (stats != nullptr) {
+    stats->edges_scanned += edges_scanned;
+    stats->edges_followed += followed;
+  }
 
   // Forward: the holder rows of the objects whose expansion a limit cut short, read now (the
   // walk read the others' with their edges). Before the answer is built, since reading interns
@@ -882,8 +886,6 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, std::string_view root
   // was a fifth of the largest forward traces' time (docs/BENCHMARKS.md, "session 27").
   google::protobuf::RepeatedPtrField<v1::TraceEdge> edges;
   const auto build_edges = [&] { ListEdges(symbols, walks, &edges); };
-  size_t followed = 0;
-  for (const auto& walk : walks) followed += walk->followed().size();
   std::thread edge_thread;
   struct JoinOnExit {
     std::thread& thread;

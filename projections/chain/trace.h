@@ -62,6 +62,14 @@ struct TraceLimits {
   size_t edges_for_a_thread = 4096;
 };
 
+// How a trace was read (for tests and benchmarks): Trace fills it in if `stats` is not null.
+struct TraceStats {
+  size_t nodes_read_ahead = 0;  // forward expansions that visited rows the read-ahead had read
+  size_t nodes_expanded = 0;    // objects whose edges were read (either direction)
+  size_t edges_scanned = 0;     // edge rows read (what max_edges_scanned bounds)
+  size_t edges_followed = 0;    // of those, followed to a node
+};
+
 // The trace of `root_id` over the genealogy view (edges, and for holders its holdings), as it
 // is now. Nodes: the root first, then the backward nodes, then the forward nodes, each in the
 // order reached. Edges: every edge followed between nodes of the answer, by (time, sequence,
@@ -70,13 +78,6 @@ struct TraceLimits {
 // (sold_to_consumers, quantities added up), by (sold_to_consumers, party, object).
 // A root the views do not know is answered with the root alone. Returns InvalidArgument if
 // root_id is empty or max_nodes is 0, DataLoss if a row does not decode, or a storage error.
-// How a trace was read (for tests and benchmarks), if `stats` is not null.
-struct TraceStats {
-  size_t nodes_read_ahead = 0;  // forward expansions that visited rows the read-ahead had read
-  size_t nodes_expanded = 0;    // objects whose edges were read (either direction)
-  size_t edges_scanned = 0;     // edge rows read (what max_edges_scanned bounds)
-  size_t edges_followed = 0;    // of those, followed to a node
-};
 Result<v1::TraceResult> Trace(const ViewReader& genealogy, std::string_view root_id,
                               TraceDirection direction, const TraceLimits& limits,
                               TraceStats* stats = nullptr);

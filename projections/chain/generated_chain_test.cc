@@ -9,6 +9,7 @@
 #include <rocksdb/db.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -887,6 +888,8 @@ TEST_F(GeneratedChainTest, TracesOfAHundredThousandEventsEqualTheReference) {
   std::map<std::pair<std::string, TraceDirection>, double> best_cpu_ms;
   std::map<std::pair<std::string, TraceDirection>, double> best_ms;
   std::vector<double> forward_ms;  // latencies of the forward traces
+  // The forward traces' phases (TraceStats): walk, answer, of which nodes and holders.
+  std::array<std::vector<double>, 3> forward_phase_ms;
   const auto keep_best = [](auto& best, const auto& key, double ms) {
     auto [it, first] = best.try_emplace(key, ms);
     if (!first) it->second = std::min(it->second, ms);
@@ -915,7 +918,12 @@ TEST_F(GeneratedChainTest, TracesOfAHundredThousandEventsEqualTheReference) {
         ASSERT_TRUE(result.ok()) << result.status().ToString();
         keep_best(best_cpu_ms, std::pair{tank, direction}, tank_cpu_ms.back());
         keep_best(best_ms, std::pair{tank, direction}, tank_ms.back());
-        if (direction == TraceDirection::kForward) forward_ms.push_back(tank_ms.back());
+        if (direction == TraceDirection::kForward) {
+          forward_ms.push_back(tank_ms.back());
+          forward_phase_ms[0].push_back(stats.walk_micros / 1000);
+          forward_phase_ms[1].push_back(stats.answer_micros / 1000);
+          forward_phase_ms[2].push_back(stats.nodes_and_holders_micros / 1000);
+        }
       }
     }
   }
@@ -951,6 +959,15 @@ TEST_F(GeneratedChainTest, TracesOfAHundredThousandEventsEqualTheReference) {
                   : "read ahead",
               forward_ms[forward_ms.size() / 2], forward_ms[forward_ms.size() * 99 / 100],
               forward_ms.back(), rounds, forward_best_max);
+  std::printf("tank forward traces, phases p50 / p99:");
+  const char* const phase_names[] = {"walk", "answer", "of which nodes and holders"};
+  for (size_t phase = 0; phase < forward_phase_ms.size(); ++phase) {
+    std::vector<double>& ms = forward_phase_ms[phase];
+    std::sort(ms.begin(), ms.end());
+    std::printf("%s %s %.2f / %.2f ms", phase == 0 ? "" : ";", phase_names[phase],
+                ms[ms.size() / 2], ms[ms.size() * 99 / 100]);
+  }
+  std::printf("\n");
 }
 
 TEST_F(GeneratedChainTest, SmallIncrementalBatchesAndARebuildGiveIdenticalRows) {

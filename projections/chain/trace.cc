@@ -3,17 +3,16 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <functional>
 #include <limits>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <queue>
-#include <set>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -723,33 +722,55 @@ class Walk {
   std::unique_ptr<RowPrefetcher> prefetcher_;  // forward, from prefetch_after_nodes on
 };
 
-// (party, object) pairs ordered by their texts, as the answer lists holders.
-struct ByTexts {
-  const Symbols* symbols;
-  bool operator()(const std::pair<Symbol, Symbol>& a, const std::pair<Symbol, Symbol>& b) const {
-    if (a.first != b.first) return (*symbols)[a.first] < (*symbols)[b.first];
-    return a.second != b.second && (*symbols)[a.second] < (*symbols)[b.second];
-  }
-};
-
+// What a holder of the answer holds now, or sold.
 struct Held {
   double quantity = 0;
   Symbol uom = 0;
   Symbol location = 0;
 };
-using HeldBy = std::map<std::pair<Symbol, Symbol>, Held, ByTexts>;  // by (party, object)
+
+// A line of the answer's holders: a party, an object, what it holds or sold.
+struct HolderLine {
+  Symbol party;
+  Symbol object;
+  Held held;
+};
+
+// Sorts `lines` by the texts of (party, object), a key's lines kept in the order given, and
+// folds each key's lines into its first, in that order: merge(first, next). A sorted vector,
+// not a std::map by texts (a node allocated per line): with it the largest forward traces
+// list their nodes and holders in 3.8-4.3 ms instead of 5.9-6.5 (docs/BENCHMARKS.md,
+// "session 28").
+template <typename Merge>
+void SortAndMerge(const Symbols& symbols, std::vector<HolderLine>& lines, Merge merge) {
+  const auto before = [&](const HolderLine& a, const HolderLine& b) {
+    if (a.party != b.party) return symbols[a.party] < symbols[b.party];
+    return a.object != b.object && symbols[a.object] < symbols[b.object];
+  };
+  std::stable_sort(lines.begin(), lines.end(), before);
+  size_t kept = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (kept > 0 && lines[kept - 1].party == lines[i].party &&
+        lines[kept - 1].object == lines[i].object) {
+      merge(lines[kept - 1].held, lines[i].held);
+    } else {
+      lines[kept++] = lines[i];
+    }
+  }
+  lines.resize(kept);
+}
 
 enum class Holds : uint8_t { kNow, kSoldToConsumers };
 
-void AddHolders(const Symbols& symbols, const HeldBy& held, Holds holds,
+void AddHolders(const Symbols& symbols, const std::vector<HolderLine>& lines, Holds holds,
                 v1::TraceResult& result) {
-  for (const auto& [key, entry] : held) {
+  for (const HolderLine& line : lines) {
     v1::TraceHolder* holder = result.add_holders();
-    holder->set_party(std::string(symbols[key.first]));
-    holder->set_object_id(std::string(symbols[key.second]));
-    holder->set_quantity(entry.quantity);
-    holder->set_uom(std::string(symbols[entry.uom]));
-    holder->set_location(std::string(symbols[entry.location]));
+    holder->set_party(std::string(symbols[line.party]));
+    holder->set_object_id(std::string(symbols[line.object]));
+    holder->set_quantity(line.held.quantity);
+    holder->set_uom(std::string(symbols[line.held.uom]));
+    holder->set_location(std::string(symbols[line.held.location]));
     holder->set_sold_to_consumers(holds == Holds::kSoldToConsumers);
   }
 }
@@ -760,51 +781,139 @@ std::tuple<int64_t, uint64_t, Symbol, Symbol, Symbol> KeyOf(const FollowedEdge& 
   return std::make_tuple(edge.time, edge.sequence, edge.kind, edge.from, edge.to);
 }
 
-// The answer's edges into `*out`: every edge the walks followed between nodes of the answer,
-// once each, by (time, sequence, kind, from, to). Reads `symbols` and the walks only.
-void ListEdges(const Symbols& symbols, const std::vector<std::unique_ptr<Walk>>& walks,
-               google::protobuf::RepeatedPtrField<v1::TraceEdge>* out) {
-  // Sorted by the time and sequence kept beside each edge (most edges differ in them), not
-  // through pointers to the edges: tens of thousands of them are apart in memory.
+// The answer's holders, forward walks only: who holds the forward set now (the last holder
+// row read of each party and object), then each seller of the forward set (every sale the walk
+// followed counted once, quantities added up in the order followed).
+void ListHolders(const Symbols& symbols, const Walk& forward, Symbol sold_kind,
+                 v1::TraceResult& result) {
+  std::vector<HolderLine> holding;
+  holding.reserve(forward.holders().size());
+  for (const HolderRow& row : forward.holders()) {
+    holding.push_back(HolderLine{row.party, row.object, Held{row.quantity, row.uom, row.location}});
+  }
+  SortAndMerge(symbols, holding, [](Held& first, const Held& next) { first = next; });
+
+  // A node reached in both modes follows its sales twice: only the first of each counts.
+  std::vector<const FollowedEdge*> sales;
+  for (const FollowedEdge& edge : forward.followed()) {
+    if (edge.kind == sold_kind && forward.InAnswer(edge.target())) sales.push_back(&edge);
+  }
+  std::vector<uint32_t> by_key(sales.size());
+  for (uint32_t i = 0; i < by_key.size(); ++i) by_key[i] = i;
+  std::stable_sort(by_key.begin(), by_key.end(), [&](uint32_t a, uint32_t b) {
+    return KeyOf(*sales[a]) < KeyOf(*sales[b]);
+  });
+  std::vector<bool> repeated(sales.size());
+  for (size_t i = 1; i < by_key.size(); ++i) {
+    repeated[by_key[i]] = KeyOf(*sales[by_key[i]]) == KeyOf(*sales[by_key[i - 1]]);
+  }
+  std::vector<HolderLine> sold;
+  for (size_t i = 0; i < sales.size(); ++i) {
+    if (repeated[i]) continue;
+    const FollowedEdge& sale = *sales[i];
+    sold.push_back(HolderLine{sale.party, sale.from, Held{0 + sale.quantity, sale.uom,
+                                                          sale.location}});
+  }
+  SortAndMerge(symbols, sold, [](Held& first, const Held& next) {
+    first.quantity += next.quantity;
+    first.uom = next.uom;
+    first.location = next.location;
+  });
+
+  result.mutable_holders()->Reserve(static_cast<int>(holding.size() + sold.size()));
+  AddHolders(symbols, holding, Holds::kNow, result);
+  AddHolders(symbols, sold, Holds::kSoldToConsumers, result);
+}
+
+// Lists the answer's edges: every edge the walks followed between nodes of the answer, once
+// each, by (time, sequence, kind, from, to). Sort first, on one thread; then any number of
+// threads List, each making the TraceEdge messages of the chunks it takes; then Take hands
+// them over in order. Reads `symbols` and the walks only.
+//
+// Why shared: making ~32,000 messages (three heap strings each) was the longest part of the
+// largest forward answers after their walks, on one thread while the other listed the
+// nodes and holders in less time (docs/BENCHMARKS.md, "session 28").
+class EdgeLister {
+ public:
+  EdgeLister(const Symbols& symbols, const std::vector<std::unique_ptr<Walk>>& walks)
+      : symbols_(symbols), walks_(walks) {}
+
+  void Sort() {
+    // Sorted by the time and sequence kept beside each edge (most edges differ in them), not
+    // through pointers to the edges: tens of thousands of them are apart in memory.
+    for (const auto& walk : walks_) {
+      for (const FollowedEdge& edge : walk->followed()) {
+        if (walk->InAnswer(edge.target())) {
+          edges_.push_back(Sorted{edge.time, edge.sequence, &edge});
+        }
+      }
+    }
+    std::sort(edges_.begin(), edges_.end(), [&](const Sorted& a, const Sorted& b) {
+      if (a.time != b.time) return a.time < b.time;
+      if (a.sequence != b.sequence) return a.sequence < b.sequence;
+      for (const auto& [x, y] : {std::pair{a.edge->kind, b.edge->kind},
+                                 std::pair{a.edge->from, b.edge->from},
+                                 std::pair{a.edge->to, b.edge->to}}) {
+        if (x != y) return symbols_[x] < symbols_[y];
+      }
+      return false;
+    });
+    edges_.erase(std::unique(edges_.begin(), edges_.end(),
+                             [](const Sorted& a, const Sorted& b) {
+                               return KeyOf(*a.edge) == KeyOf(*b.edge);
+                             }),
+                 edges_.end());
+    listed_.resize(edges_.size());
+  }
+
+  // Makes the messages of chunks no other thread has taken, until none is left. After Sort.
+  void List() {
+    for (;;) {
+      const size_t begin = next_.fetch_add(kChunk, std::memory_order_relaxed);
+      if (begin >= edges_.size()) return;
+      const size_t end = std::min(edges_.size(), begin + kChunk);
+      for (size_t i = begin; i < end; ++i) {
+        const FollowedEdge& edge = *edges_[i].edge;
+        auto listed = std::make_unique<v1::TraceEdge>();
+        listed->set_from(std::string(symbols_[edge.from]));
+        listed->set_to(std::string(symbols_[edge.to]));
+        listed->set_kind(std::string(symbols_[edge.kind]));
+        listed->set_sequence(edge.sequence);
+        listed->set_time_unix_micros(edge.time);
+        listed->set_quantity(edge.quantity);
+        listed->set_uom(std::string(symbols_[edge.uom]));
+        listed->set_party(std::string(symbols_[edge.party]));
+        listed_[i] = std::move(listed);
+      }
+    }
+  }
+
+  // The messages, in order, into `out`. After every List has returned.
+  void Take(google::protobuf::RepeatedPtrField<v1::TraceEdge>* out) {
+    out->Reserve(static_cast<int>(listed_.size()));
+    for (std::unique_ptr<v1::TraceEdge>& listed : listed_) out->AddAllocated(listed.release());
+  }
+
+ private:
+  static constexpr size_t kChunk = 512;  // edges a thread takes at a time
+
   struct Sorted {
     int64_t time;
     uint64_t sequence;
     const FollowedEdge* edge;
   };
-  std::vector<Sorted> edges;
-  for (const auto& walk : walks) {
-    for (const FollowedEdge& edge : walk->followed()) {
-      if (walk->InAnswer(edge.target())) edges.push_back(Sorted{edge.time, edge.sequence, &edge});
-    }
-  }
-  std::sort(edges.begin(), edges.end(), [&](const Sorted& a, const Sorted& b) {
-    if (a.time != b.time) return a.time < b.time;
-    if (a.sequence != b.sequence) return a.sequence < b.sequence;
-    for (const auto& [x, y] : {std::pair{a.edge->kind, b.edge->kind},
-                               std::pair{a.edge->from, b.edge->from},
-                               std::pair{a.edge->to, b.edge->to}}) {
-      if (x != y) return symbols[x] < symbols[y];
-    }
-    return false;
-  });
-  edges.erase(std::unique(edges.begin(), edges.end(),
-                          [](const Sorted& a, const Sorted& b) {
-                            return KeyOf(*a.edge) == KeyOf(*b.edge);
-                          }),
-              edges.end());
-  out->Reserve(static_cast<int>(edges.size()));
-  for (const Sorted& sorted : edges) {
-    const FollowedEdge& edge = *sorted.edge;
-    v1::TraceEdge* listed = out->Add();
-    listed->set_from(std::string(symbols[edge.from]));
-    listed->set_to(std::string(symbols[edge.to]));
-    listed->set_kind(std::string(symbols[edge.kind]));
-    listed->set_sequence(edge.sequence);
-    listed->set_time_unix_micros(edge.time);
-    listed->set_quantity(edge.quantity);
-    listed->set_uom(std::string(symbols[edge.uom]));
-    listed->set_party(std::string(symbols[edge.party]));
-  }
+
+  const Symbols& symbols_;
+  const std::vector<std::unique_ptr<Walk>>& walks_;
+  std::vector<Sorted> edges_;                            // sorted, once each
+  std::vector<std::unique_ptr<v1::TraceEdge>> listed_;  // by position in edges_
+  std::atomic<size_t> next_{0};                          // the first edge of the next chunk
+};
+
+// Microseconds of steady time since `start`.
+double MicrosSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+      .count();
 }
 
 }  // namespace
@@ -831,6 +940,7 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, std::string_view root
                               TraceStats* stats) {
   if (root_id.empty()) return Status::InvalidArgument("trace root id is empty");
   if (limits.max_nodes == 0) return Status::InvalidArgument("trace max_nodes is 0");
+  const auto walk_start = std::chrono::steady_clock::now();
   v1::TraceResult result;
   result.set_root_id(std::string(root_id));
   size_t edges_scanned = 0;
@@ -880,12 +990,17 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, std::string_view root
     }
   }
   const Symbol sold_kind = symbols.Intern(kEdgeSold);
+  const auto answer_start = std::chrono::steady_clock::now();
+  if (stats != nullptr) stats->walk_micros += MicrosSince(walk_start);
 
-  // Edges, built on a thread of their own when there are many, while this one lists the nodes
-  // and the holders: the two are apart (the symbols are only read from here on), and each
-  // was a fifth of the largest forward traces' time (docs/BENCHMARKS.md, "session 27").
-  google::protobuf::RepeatedPtrField<v1::TraceEdge> edges;
-  const auto build_edges = [&] { ListEdges(symbols, walks, &edges); };
+  // Edges, sorted on a thread of their own when there are many while this one lists the nodes
+  // and the holders, then listed by both: the two are apart (the symbols are only read from
+  // here on), and each was a fifth of the largest forward traces' time (docs/BENCHMARKS.md,
+  // "session 27").
+  EdgeLister edges(symbols, walks);
+  std::mutex sorted_mu;
+  std::condition_variable sorted_cv;
+  bool sorted = false;  // under sorted_mu
   std::thread edge_thread;
   struct JoinOnExit {
     std::thread& thread;
@@ -895,8 +1010,16 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, std::string_view root
   } join_on_exit{edge_thread};
   if (followed >= limits.edges_for_a_thread) {
     try {
-      edge_thread = std::thread(build_edges);
-    } catch (const std::system_error&) {  // no thread to be had: built below, on this one
+      edge_thread = std::thread([&] {
+        edges.Sort();
+        {
+          std::lock_guard<std::mutex> lock(sorted_mu);
+          sorted = true;
+        }
+        sorted_cv.notify_one();
+        edges.List();
+      });
+    } catch (const std::system_error&) {  // no thread to be had: all done below, on this one
     }
   }
 
@@ -916,34 +1039,19 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, std::string_view root
     }
   }
 
-  if (forward != nullptr) {
-    // Holders: who holds the forward set now, then who sold it.
-    HeldBy holding(ByTexts{&symbols});
-    for (const HolderRow& row : forward->holders()) {
-      holding[{row.party, row.object}] = Held{row.quantity, row.uom, row.location};
-    }
-    // Sellers: each sale the forward walk followed counts once (a node reached in both modes
-    // follows its sales twice), added up in the order followed.
-    HeldBy sold(ByTexts{&symbols});
-    std::set<std::tuple<int64_t, uint64_t, Symbol, Symbol, Symbol>> sales_counted;
-    for (const FollowedEdge& edge : forward->followed()) {
-      if (edge.kind != sold_kind || !forward->InAnswer(edge.target())) continue;
-      if (!sales_counted.insert(KeyOf(edge)).second) continue;
-      Held& seller = sold[{edge.party, edge.from}];
-      seller.quantity += edge.quantity;
-      seller.uom = edge.uom;
-      seller.location = edge.location;
-    }
-    AddHolders(symbols, holding, Holds::kNow, result);
-    AddHolders(symbols, sold, Holds::kSoldToConsumers, result);
-  }
+  if (forward != nullptr) ListHolders(symbols, *forward, sold_kind, result);
+  if (stats != nullptr) stats->nodes_and_holders_micros += MicrosSince(answer_start);
 
   if (edge_thread.joinable()) {
-    edge_thread.join();
+    std::unique_lock<std::mutex> lock(sorted_mu);
+    sorted_cv.wait(lock, [&] { return sorted; });
   } else {
-    build_edges();
+    edges.Sort();
   }
-  result.mutable_edges()->Swap(&edges);
+  edges.List();
+  if (edge_thread.joinable()) edge_thread.join();
+  edges.Take(result.mutable_edges());
+  if (stats != nullptr) stats->answer_micros += MicrosSince(answer_start);
   return result;
 }
 

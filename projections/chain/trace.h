@@ -68,6 +68,13 @@ struct TraceStats {
   size_t nodes_expanded = 0;    // objects whose edges were read (either direction)
   size_t edges_scanned = 0;     // edge rows read (what max_edges_scanned bounds)
   size_t edges_followed = 0;    // of those, followed to a node
+  // Where the time went, in microseconds of wall time: the walks (with the holder rows they
+  // left); then building the answer from them, of which the calling thread's listing of the
+  // nodes and holders (the edges are listed beside it when there are many,
+  // TraceLimits::edges_for_a_thread).
+  double walk_micros = 0;
+  double answer_micros = 0;
+  double nodes_and_holders_micros = 0;
 };
 
 // The trace of `root_id` over the genealogy view (edges, and for holders its holdings), as it

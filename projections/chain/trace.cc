@@ -566,7 +566,6 @@ class Walk {
     const int64_t reached = from.time;
     const uint32_t depth = from.depth + 1;
     Status parsed;
-    const std::string prefix = OutEdgePrefix(symbols_[from.node]);
     size_t holders = 0;
     const auto visit = [&](std::string_view row_key, std::string_view value) {
       Result<OutEdgeKeyParts> key = PartsOf(row_key, from.node);
@@ -611,7 +610,7 @@ class Walk {
     if (ahead != nullptr && prefetcher_ != nullptr && prefetcher_->Visit(ahead, scan)) {
       ++nodes_read_ahead_;
     } else {
-      TL_RETURN_IF_ERROR(genealogy_.Scan(prefix, scan));
+      TL_RETURN_IF_ERROR(genealogy_.Scan(OutEdgePrefix(symbols_[from.node]), scan));
     }
     if (parsed.ok() && (!stopped || holders == kMaxHoldingsPerQuery)) {
       states_[from.node].holders_read = true;

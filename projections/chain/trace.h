@@ -25,8 +25,9 @@
 // (TraceLimits::prefetch_after_nodes), from the same snapshot; it visits them in its own order.
 //
 // Thread-safety: thread-safe (reads only). A large forward walk runs one thread of its own
-// while it lasts (the read-ahead), and a large answer's edges are listed on one
-// (TraceLimits::edges_for_a_thread); both are joined before Trace returns.
+// while it lasts (the read-ahead), and a large answer's edges are sorted on one, then listed
+// by it and the caller (TraceLimits::edges_for_a_thread); both are joined before Trace
+// returns.
 #ifndef TRACELEDGER_PROJECTIONS_CHAIN_TRACE_H_
 #define TRACELEDGER_PROJECTIONS_CHAIN_TRACE_H_
 
@@ -57,8 +58,9 @@ struct TraceLimits {
   // for, instead of scanning those it has not started. Slower; for tests, where every
   // expansion then visits rows the other thread read (TraceStats::nodes_read_ahead).
   bool wait_for_read_ahead = false;
-  // From this many edges followed on, the answer's edges are listed on a thread of their own
-  // while the calling one lists the nodes and holders (the answer is the same). SIZE_MAX: never.
+  // From this many edges followed on, the answer's edges are sorted on a thread of their own
+  // while the calling one lists the nodes and holders, then listed by both (the answer is the
+  // same). SIZE_MAX: never.
   size_t edges_for_a_thread = 4096;
 };
 

@@ -810,6 +810,7 @@ void ListHolders(const Symbols& symbols, const Walk& forward, Symbol sold_kind,
   for (size_t i = 0; i < sales.size(); ++i) {
     if (repeated[i]) continue;
     const FollowedEdge& sale = *sales[i];
+    // 0 + quantity: each seller's sum starts from zero, as it did in a map (-0.0 becomes 0).
     sold.push_back(HolderLine{sale.party, sale.from, Held{0 + sale.quantity, sale.uom,
                                                           sale.location}});
   }

@@ -827,8 +827,8 @@ void ListHolders(const Symbols& symbols, const Walk& forward, Symbol sold_kind,
 
 // Lists the answer's edges: every edge the walks followed between nodes of the answer, once
 // each, by (time, sequence, kind, from, to). Sort first, on one thread; then any number of
-// threads List, each making the TraceEdge messages of the chunks it takes; then Take hands
-// them over in order. Reads `symbols` and the walks only.
+// threads List (waiting for the sort), each making the TraceEdge messages of the chunks it
+// takes; then Take hands them over in order. Reads `symbols` and the walks only.
 //
 // Why shared: making ~32,000 messages (three heap strings each) was the longest part of the
 // largest forward answers after their walks, on one thread while the other listed the
@@ -864,10 +864,20 @@ class EdgeLister {
                              }),
                  edges_.end());
     listed_.resize(edges_.size());
+    {
+      std::lock_guard<std::mutex> lock(sorted_mu_);
+      sorted_ = true;
+    }
+    sorted_cv_.notify_all();
   }
 
-  // Makes the messages of chunks no other thread has taken, until none is left. After Sort.
+  // Makes the messages of chunks no other thread has taken, until none is left. Waits for Sort
+  // (on another thread, or called before on this one).
   void List() {
+    {
+      std::unique_lock<std::mutex> lock(sorted_mu_);
+      sorted_cv_.wait(lock, [&] { return sorted_; });
+    }
     for (;;) {
       const size_t begin = next_.fetch_add(kChunk, std::memory_order_relaxed);
       if (begin >= edges_.size()) return;
@@ -908,6 +918,9 @@ class EdgeLister {
   std::vector<Sorted> edges_;                            // sorted, once each
   std::vector<std::unique_ptr<v1::TraceEdge>> listed_;  // by position in edges_
   std::atomic<size_t> next_{0};                          // the first edge of the next chunk
+  std::mutex sorted_mu_;
+  std::condition_variable sorted_cv_;  // sorted_ set
+  bool sorted_ = false;                // Sort is done; under sorted_mu_
 };
 
 // Microseconds of steady time since `start`.
@@ -998,9 +1011,6 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, std::string_view root
   // here on), and each was a fifth of the largest forward traces' time (docs/BENCHMARKS.md,
   // "session 27").
   EdgeLister edges(symbols, walks);
-  std::mutex sorted_mu;
-  std::condition_variable sorted_cv;
-  bool sorted = false;  // under sorted_mu
   std::thread edge_thread;
   struct JoinOnExit {
     std::thread& thread;
@@ -1012,11 +1022,6 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, std::string_view root
     try {
       edge_thread = std::thread([&] {
         edges.Sort();
-        {
-          std::lock_guard<std::mutex> lock(sorted_mu);
-          sorted = true;
-        }
-        sorted_cv.notify_one();
         edges.List();
       });
     } catch (const std::system_error&) {  // no thread to be had: all done below, on this one
@@ -1042,12 +1047,7 @@ Result<v1::TraceResult> Trace(const ViewReader& genealogy, std::string_view root
   if (forward != nullptr) ListHolders(symbols, *forward, sold_kind, result);
   if (stats != nullptr) stats->nodes_and_holders_micros += MicrosSince(answer_start);
 
-  if (edge_thread.joinable()) {
-    std::unique_lock<std::mutex> lock(sorted_mu);
-    sorted_cv.wait(lock, [&] { return sorted; });
-  } else {
-    edges.Sort();
-  }
+  if (!edge_thread.joinable()) edges.Sort();
   edges.List();
   if (edge_thread.joinable()) edge_thread.join();
   edges.Take(result.mutable_edges());

@@ -69,8 +69,8 @@ void AppendString(std::string* out, std::string_view s) {
         i += length;
         continue;
       }
-      // Not UTF-8: the string goes as nlohmann::json dumps it with error_handler_t::replace
-      // (its rule for what one U+FFFD replaces is its own; such ids do not pass capture).
+      // Not UTF-8 (no id should be): the whole string goes as nlohmann::json dumps it with
+      // error_handler_t::replace, whose rule for what one U+FFFD stands for is its own.
       out->resize(start);
       out->append(nlohmann::json(std::string(s)).dump(-1, ' ', false,
                                                       nlohmann::json::error_handler_t::replace));

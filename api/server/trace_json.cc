@@ -3,6 +3,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
@@ -111,15 +113,27 @@ void AppendQuotedInteger(std::string* out, Integer value) {
   out->push_back('"');
 }
 
+// Whether protobuf's printer writes the whole number `value` (|value| < 10^17) without an
+// exponent, so that nlohmann::json reads it back as an integer. It prints "%.15g" if that
+// reads back as the same double, else "%.17g": below 10^15 both are plain digits; from 10^15
+// on, "%.15g" has an exponent and "%.17g" has none.
+bool PrintedAsInteger(double value) {
+  if (std::fabs(value) < 1e15) return true;
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.15g", value);
+  return std::strtod(text, nullptr) != value;
+}
+
 // A double as it came out of protobuf's printer and nlohmann::json's parse and dump: a whole
-// number below 10^15 as an integer (protobuf prints it without a point, json keeps it an
-// integer), any other as json dumps that double, NaN and the infinities as protobuf's strings.
+// number printed without an exponent as an integer (json keeps it one), any other as json
+// dumps that double (the printed text reads back as the same double), NaN and the infinities
+// as protobuf's strings.
 void AppendDouble(std::string* out, double value) {
   if (std::isnan(value)) {
     out->append("\"NaN\"");
   } else if (std::isinf(value)) {
     out->append(value > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-  } else if (std::fabs(value) < 1e15 && value == std::trunc(value)) {
+  } else if (value == std::trunc(value) && std::fabs(value) < 1e17 && PrintedAsInteger(value)) {
     AppendInteger(out, static_cast<int64_t>(value));
   } else {
     out->append(nlohmann::json(value).dump());

@@ -95,6 +95,9 @@ TEST(TraceJsonTest, QuantitiesAndEnumsAsBefore) {
   const double quantities[] = {0,       -0.0,   1,        -2,     3.5,   0.1,
                                1e-7,    1.0 / 3, 2.5e-300, 1e14,  99999999999999.0,
                                123456789012345.0, 1e15, 1e20,  -4e21, 6.02214076e23,
+                               // Whole numbers from 10^15 on that need 16 or 17 digits.
+                               1234567890123456.0, -9007199254740993.0, 12345678901234568.0,
+                               1e16 + 2, 99999999999999984.0, 1e17, 123456789012345678.0,
                                std::numeric_limits<double>::max(),
                                std::numeric_limits<double>::denorm_min(),
                                std::numeric_limits<double>::quiet_NaN(),

@@ -82,6 +82,9 @@ function(tl_cc_test)
   endif()
   add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME} ${ARG_ARGS})
   set_tests_properties(${ARG_NAME} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
+  if("unit" IN_LIST ARG_LABELS)
+    add_dependencies(unit_tests ${ARG_NAME})
+  endif()
 endfunction()
 
 # Another ctest entry running a tl_cc_test binary with other arguments, e.g. its large cases

@@ -1,7 +1,6 @@
 // File: api/server/server.cc
 #include "api/server/server.h"
 
-#include <google/protobuf/util/json_util.h>
 #include <httplib.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -20,6 +19,7 @@
 #include "api/query/event_query.h"
 #include "api/server/alert_page.h"
 #include "api/server/ledger_json.h"
+#include "api/server/proto_json.h"
 #include "api/server/trace_json.h"
 #include "projections/chain/genealogy.h"
 #include "projections/chain/history.h"
@@ -95,28 +95,15 @@ class BoundedPool : public httplib::TaskQueue {
   std::vector<std::thread> workers_;
 };
 
-// dump() throws on invalid UTF-8; answers replace it (U+FFFD) rather than fail.
-std::string Dump(const json& body) {
-  return body.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 void SendJson(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(Dump(body), kJson);
+  res.set_content(DumpJson(body), kJson);
 }
 
 void SendProblem(httplib::Response& res, const Problem& p) {
   res.status = p.status;
-  res.set_content(Dump(p.ToJson()), kProblemJson);
+  res.set_content(DumpJson(p.ToJson()), kProblemJson);
   if (p.status == 401) res.set_header("WWW-Authenticate", "Bearer realm=\"traceledger\"");
-}
-
-json ProtoJson(const google::protobuf::Message& message) {
-  std::string text;
-  google::protobuf::util::JsonPrintOptions options;
-  options.always_print_primitive_fields = true;
-  if (!google::protobuf::util::MessageToJsonString(message, &text, options).ok()) return nullptr;
-  return json::parse(text, nullptr, false);
 }
 
 Problem BadParameter(std::string name, std::string detail) {

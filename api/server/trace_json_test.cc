@@ -10,25 +10,24 @@
 #include <random>
 #include <string>
 
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include "api/server/proto_json.h"
 
 namespace traceledger::api {
 namespace {
 
 using nlohmann::json;
 
+// What every other route answers with (proto_json.h), as GET /trace/{id} did.
 std::string ThroughProtobufAndJson(const v1::TraceResult& trace, std::string_view direction,
                                    uint64_t views_applied) {
-  std::string text;
-  google::protobuf::util::JsonPrintOptions options;
-  options.always_print_primitive_fields = true;
-  EXPECT_TRUE(google::protobuf::util::MessageToJsonString(trace, &text, options).ok());
-  json out = json::parse(text, nullptr, false);
+  json out = ProtoJson(trace);
+  EXPECT_TRUE(out.is_object()) << "protobuf did not print the answer";
   out["direction"] = direction;
   out["views_applied"] = views_applied;
-  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+  return DumpJson(out);
 }
 
 v1::TraceResult SmallChain() {
